@@ -1,0 +1,1 @@
+"""Event-sourced ledger: domain, application services, adapters and Lambda entrypoints."""

@@ -1,0 +1,1 @@
+"""Adapters: storage and clients behind the application ports."""

@@ -1,0 +1,264 @@
+"""The DynamoDB event store: the only module that reads or writes events, snapshots and idempotency records.
+
+Table layout (one partition per aggregate, see docs/event-store.md):
+
+    aggregate_id (S, partition key) | seq (N, sort key) | kind
+    acc-1                           | 1                 | event      AccountCreated ...
+    acc-1                           | 2                 | event      MoneyDeposited ...
+    ...
+    acc-1                           | 100               | event
+    acc-1                           | 100.5             | snapshot   state after event 100
+    acc-1                           | 101               | event
+
+Events sit at their version; the snapshot of version V sits at V + 0.5, right after the event it sums up, so one
+backward Query of at most `snapshot_interval` items returns the newest snapshot and every event after it. Items are
+only ever Put with `attribute_not_exists`: nothing is updated or deleted. The local secondary index `by_time`
+(sort key `at_version` = occurred_at#version, on events only) answers "which version was current at instant T".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, cast
+
+from botocore.exceptions import ClientError
+
+from ledger.adapters.dynamodb_items import from_attribute, from_item, to_attribute, to_item
+from ledger.application.errors import ConcurrencyConflictError, IdempotencyKeyInUseError
+from ledger.application.records import EventRecord, IdempotencyRecord, SnapshotRecord, StreamItem
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+PARTITION_KEY: Final = "aggregate_id"
+SORT_KEY: Final = "seq"
+TIME_INDEX: Final = "by_time"
+TIME_INDEX_KEY: Final = "at_version"
+IDEMPOTENCY_KEY: Final = "idempotency_key"
+EXPIRES_AT: Final = "expires_at"
+EVENT: Final = "event"
+SNAPSHOT: Final = "snapshot"
+_NOT_EXISTS: Final = f"attribute_not_exists({PARTITION_KEY})"
+
+
+def snapshot_seq(version: int) -> str:
+    return f"{version}.5"
+
+
+def time_index_key(occurred_at: str, version: int) -> str:
+    """Sorts by instant, then version; '#' sorts before '$', so `< instant + "$"` means "at or before instant"."""
+    return f"{occurred_at}#{version:020d}"
+
+
+class DynamoDBEventStore:
+    def __init__(self, client: DynamoDBClient, *, event_table: str, idempotency_table: str) -> None:
+        self._client = client
+        self._events = event_table
+        self._idempotency = idempotency_table
+
+    # --- writes ------------------------------------------------------------------------------------------------
+
+    def append(
+        self,
+        events: Sequence[EventRecord],
+        *,
+        snapshot: SnapshotRecord | None = None,
+        idempotency: IdempotencyRecord | None = None,
+    ) -> None:
+        puts: list[dict[str, Any]] = [
+            {"TableName": self._events, "Item": event_item(e), "ConditionExpression": _NOT_EXISTS} for e in events
+        ]
+        if snapshot is not None:
+            puts.append(
+                {"TableName": self._events, "Item": snapshot_item(snapshot), "ConditionExpression": _NOT_EXISTS}
+            )
+        if idempotency is not None:
+            puts.append(
+                {
+                    "TableName": self._idempotency,
+                    "Item": idempotency_item(idempotency),
+                    "ConditionExpression": f"attribute_not_exists({IDEMPOTENCY_KEY}) OR {EXPIRES_AT} < :now",
+                    "ExpressionAttributeValues": {":now": to_attribute(idempotency.recorded_epoch)},
+                }
+            )
+        if len(puts) == 1:
+            self._put(puts[0])
+        else:
+            self._transact(puts, idempotency_index=len(puts) - 1 if idempotency is not None else None)
+
+    def _put(self, put: dict[str, Any]) -> None:
+        try:
+            self._client.put_item(**put)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ConcurrencyConflictError("the version is already taken") from error
+            raise
+
+    def _transact(self, puts: list[dict[str, Any]], *, idempotency_index: int | None) -> None:
+        try:
+            self._client.transact_write_items(TransactItems=cast(Any, [{"Put": put} for put in puts]))
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code", "None") for r in cast(Any, error.response).get("CancellationReasons", [])]
+            if idempotency_index is not None and reasons[idempotency_index:][:1] == ["ConditionalCheckFailed"]:
+                raise IdempotencyKeyInUseError("the idempotency key has a live record") from error
+            if any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in reasons):
+                raise ConcurrencyConflictError(f"append cancelled: {reasons}") from error
+            raise
+
+    # --- reads -------------------------------------------------------------------------------------------------
+
+    def read_backward(
+        self, aggregate_id: str, *, to_version: int | None = None, page_size: int = 100
+    ) -> Iterator[StreamItem]:
+        query: dict[str, Any] = {
+            "TableName": self._events,
+            "KeyConditionExpression": f"{PARTITION_KEY} = :id",
+            "ExpressionAttributeValues": {":id": {"S": aggregate_id}},
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+            "Limit": page_size,
+        }
+        if to_version is not None:
+            query["KeyConditionExpression"] += f" AND {SORT_KEY} <= :top"
+            query["ExpressionAttributeValues"][":top"] = {"N": snapshot_seq(to_version)}
+        for item in self._query(query):
+            yield stream_item(item)
+
+    def read_forward(self, aggregate_id: str, *, after: int, limit: int) -> list[EventRecord]:
+        events: list[EventRecord] = []
+        query: dict[str, Any] = {
+            "TableName": self._events,
+            "KeyConditionExpression": f"{PARTITION_KEY} = :id AND {SORT_KEY} > :after",
+            "ExpressionAttributeValues": {":id": {"S": aggregate_id}, ":after": {"N": str(after)}},
+            "ConsistentRead": True,
+            "Limit": limit + 1,  # room for the snapshot a page of `limit` events may hold
+        }
+        for item in self._query(query):
+            record = stream_item(item)
+            if isinstance(record, EventRecord):
+                events.append(record)
+                if len(events) == limit:
+                    break
+        return events
+
+    def version_at(self, aggregate_id: str, instant: str) -> int | None:
+        response = self._client.query(
+            TableName=self._events,
+            IndexName=TIME_INDEX,
+            KeyConditionExpression=f"{PARTITION_KEY} = :id AND {TIME_INDEX_KEY} < :bound",
+            ExpressionAttributeValues={":id": {"S": aggregate_id}, ":bound": {"S": instant + "$"}},
+            ScanIndexForward=False,
+            ConsistentRead=True,
+            Limit=1,
+        )
+        items = response.get("Items", [])
+        return int(items[0][SORT_KEY]["N"]) if items else None
+
+    def idempotency_record(self, key: str, *, now: int) -> IdempotencyRecord | None:
+        response = self._client.get_item(
+            TableName=self._idempotency, Key={IDEMPOTENCY_KEY: {"S": key}}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        if item is None:
+            return None
+        record = idempotency_record(item)
+        return record if record.expires_at >= now else None
+
+    def _query(self, query: dict[str, Any]) -> Iterator[Mapping[str, Any]]:
+        while True:
+            response = self._client.query(**query)
+            yield from response.get("Items", [])
+            last_key = response.get("LastEvaluatedKey")
+            if not last_key:
+                return
+            query = {**query, "ExclusiveStartKey": last_key}
+
+
+# --- item shapes (shared with the local runtime's journal and the tests) --------------------------------------
+
+
+def event_item(event: EventRecord) -> dict[str, Any]:
+    return {
+        PARTITION_KEY: {"S": event.aggregate_id},
+        SORT_KEY: {"N": str(event.version)},
+        "kind": {"S": EVENT},
+        "aggregate_type": {"S": event.aggregate_type},
+        "version": {"N": str(event.version)},
+        "event_id": {"S": event.event_id},
+        "event_type": {"S": event.event_type},
+        "schema_version": {"N": str(event.schema_version)},
+        "occurred_at": {"S": event.occurred_at},
+        "data": {"M": to_item(event.data)},
+        "metadata": {"M": to_item(event.metadata)},
+        TIME_INDEX_KEY: {"S": time_index_key(event.occurred_at, event.version)},
+    }
+
+
+def snapshot_item(snapshot: SnapshotRecord) -> dict[str, Any]:
+    return {
+        PARTITION_KEY: {"S": snapshot.aggregate_id},
+        SORT_KEY: {"N": snapshot_seq(snapshot.version)},
+        "kind": {"S": SNAPSHOT},
+        "aggregate_type": {"S": snapshot.aggregate_type},
+        "version": {"N": str(snapshot.version)},
+        "schema_version": {"N": str(snapshot.schema_version)},
+        "state": {"M": to_item(snapshot.state)},
+        "taken_at": {"S": snapshot.taken_at},
+    }
+
+
+def stream_item(item: Mapping[str, Any]) -> StreamItem:
+    values = from_item(item)
+    if values.get("kind") == SNAPSHOT:
+        return SnapshotRecord(
+            aggregate_type=values["aggregate_type"],
+            aggregate_id=values[PARTITION_KEY],
+            version=values["version"],
+            schema_version=values["schema_version"],
+            state=values["state"],
+            taken_at=values["taken_at"],
+        )
+    return EventRecord(
+        aggregate_type=values["aggregate_type"],
+        aggregate_id=values[PARTITION_KEY],
+        version=values["version"],
+        event_id=values["event_id"],
+        event_type=values["event_type"],
+        schema_version=values["schema_version"],
+        occurred_at=values["occurred_at"],
+        data=values["data"],
+        metadata=values["metadata"],
+    )
+
+
+def idempotency_item(record: IdempotencyRecord) -> dict[str, Any]:
+    return {
+        IDEMPOTENCY_KEY: {"S": record.key},
+        "fingerprint": {"S": record.fingerprint},
+        "aggregate_type": {"S": record.aggregate_type},
+        "aggregate_id": {"S": record.aggregate_id},
+        "version": {"N": str(record.version)},
+        "created": {"BOOL": record.created},
+        "state": {"M": to_item(record.state)},
+        "state_schema_version": {"N": str(record.state_schema_version)},
+        "recorded_at": {"S": record.recorded_at},
+        EXPIRES_AT: {"N": str(record.expires_at)},
+    }
+
+
+def idempotency_record(item: Mapping[str, Any]) -> IdempotencyRecord:
+    values = {key: from_attribute(value) for key, value in item.items()}
+    return IdempotencyRecord(
+        key=values[IDEMPOTENCY_KEY],
+        fingerprint=values["fingerprint"],
+        aggregate_type=values["aggregate_type"],
+        aggregate_id=values["aggregate_id"],
+        version=values["version"],
+        created=values["created"],
+        state=values["state"],
+        state_schema_version=values["state_schema_version"],
+        recorded_at=values["recorded_at"],
+        expires_at=values["expires_at"],
+    )

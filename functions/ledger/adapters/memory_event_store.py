@@ -1,0 +1,89 @@
+"""An in-memory EventStore with the same contract as the DynamoDB one: for unit tests and in-process tools."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+
+from ledger.application.errors import ConcurrencyConflictError, IdempotencyKeyInUseError
+from ledger.application.records import EventRecord, IdempotencyRecord, SnapshotRecord, StreamItem
+
+
+class InMemoryEventStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._events: dict[str, list[EventRecord]] = defaultdict(list)
+        self._snapshots: dict[str, dict[int, SnapshotRecord]] = defaultdict(dict)
+        self._idempotency: dict[str, IdempotencyRecord] = {}
+        self.appends = 0  # successful appends, for tests that check nothing was written
+
+    def append(
+        self,
+        events: Sequence[EventRecord],
+        *,
+        snapshot: SnapshotRecord | None = None,
+        idempotency: IdempotencyRecord | None = None,
+    ) -> None:
+        with self._lock:
+            if idempotency is not None:
+                existing = self._idempotency.get(idempotency.key)
+                if existing is not None and existing.expires_at >= idempotency.recorded_epoch:
+                    raise IdempotencyKeyInUseError(f"idempotency key {idempotency.key!r} has a record")
+            for event in events:
+                stream = self._events[event.aggregate_id]
+                if event.version <= len(stream):
+                    raise ConcurrencyConflictError(f"{event.aggregate_id} v{event.version} exists")
+            pending: dict[str, int] = {}
+            for event in events:
+                expected = pending.get(event.aggregate_id, len(self._events[event.aggregate_id])) + 1
+                if event.version != expected:
+                    raise ValueError(f"{event.aggregate_id}: version {event.version} would leave a gap")
+                pending[event.aggregate_id] = event.version
+            if snapshot is not None and snapshot.version in self._snapshots[snapshot.aggregate_id]:
+                raise ConcurrencyConflictError(f"{snapshot.aggregate_id} snapshot v{snapshot.version} exists")
+            for event in events:
+                self._events[event.aggregate_id].append(event)
+            if snapshot is not None:
+                self._snapshots[snapshot.aggregate_id][snapshot.version] = snapshot
+            if idempotency is not None:
+                self._idempotency[idempotency.key] = idempotency
+            self.appends += 1
+
+    def read_backward(
+        self, aggregate_id: str, *, to_version: int | None = None, page_size: int = 100
+    ) -> Iterator[StreamItem]:
+        with self._lock:
+            events = list(self._events.get(aggregate_id, []))
+            snapshots = dict(self._snapshots.get(aggregate_id, {}))
+        top = len(events) if to_version is None else min(to_version, len(events))
+        for version in range(top, 0, -1):
+            if version in snapshots:
+                yield snapshots[version]
+            yield events[version - 1]
+
+    def read_forward(self, aggregate_id: str, *, after: int, limit: int) -> list[EventRecord]:
+        with self._lock:
+            return list(self._events.get(aggregate_id, [])[max(after, 0) : max(after, 0) + limit])
+
+    def version_at(self, aggregate_id: str, instant: str) -> int | None:
+        with self._lock:
+            events = list(self._events.get(aggregate_id, []))
+        at = [event.version for event in events if event.occurred_at <= instant]
+        return at[-1] if at else None
+
+    def idempotency_record(self, key: str, *, now: int) -> IdempotencyRecord | None:
+        with self._lock:
+            record = self._idempotency.get(key)
+        return record if record is not None and record.expires_at >= now else None
+
+    # --- for tests ---------------------------------------------------------------------------------------------
+
+    def put_raw_snapshot(self, snapshot: SnapshotRecord) -> None:
+        with self._lock:
+            self._snapshots[snapshot.aggregate_id][snapshot.version] = snapshot
+
+    def put_raw_event(self, event: EventRecord) -> None:
+        """Store an event as an older release wrote it (e.g. an old schema version), bypassing the checks."""
+        with self._lock:
+            self._events[event.aggregate_id].append(event)

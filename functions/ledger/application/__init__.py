@@ -1,0 +1,1 @@
+"""Use cases: load an aggregate, decide, append; plus the ports the adapters implement."""

@@ -1,0 +1,104 @@
+"""Turning domain events and states into stored JSON objects and back, with schema evolution.
+
+Every stored event carries its schema version. On read, upcasters turn an older stored shape into the next one,
+step by step, until it has the current shape; only then is it turned into a domain object. Stored events are never
+rewritten.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar, cast
+
+from ledger.application.records import EventRecord, JsonObject
+
+E = TypeVar("E")
+S = TypeVar("S")
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class CodecError(ValueError):
+    """A stored object does not have the shape its type and schema version promise."""
+
+
+@dataclass(frozen=True)
+class EventType(Generic[E]):
+    name: str
+    cls: type[E]
+    schema_version: int = 1
+    upcasters: Mapping[int, Upcaster] = field(default_factory=dict)  # from version N to N + 1
+
+
+class EventCodec(Generic[E]):
+    def __init__(self, event_types: list[EventType[Any]]) -> None:
+        self._by_name = {t.name: t for t in event_types}
+        self._by_class = {t.cls: t for t in event_types}
+        for t in event_types:
+            missing = [v for v in range(1, t.schema_version) if v not in t.upcasters]
+            if missing:
+                raise ValueError(f"{t.name}: no upcaster from schema version(s) {missing}")
+
+    def encode(self, event: E) -> tuple[str, int, dict[str, Any]]:
+        """(event type, schema version, data) of a domain event."""
+        event_type = self._by_class[type(event)]
+        return event_type.name, event_type.schema_version, dataclasses.asdict(event)  # type: ignore[call-overload]
+
+    def upcast(self, record: EventRecord) -> tuple[int, dict[str, Any]]:
+        """(current schema version, data in the current shape) of a stored event."""
+        event_type = self._by_name.get(record.event_type)
+        if event_type is None:
+            raise CodecError(f"unknown event type {record.event_type!r}")
+        version, data = record.schema_version, dict(record.data)
+        if not 1 <= version <= event_type.schema_version:
+            raise CodecError(f"{record.event_type} has unknown schema version {version}")
+        while version < event_type.schema_version:
+            data = event_type.upcasters[version](data)
+            version += 1
+        return version, data
+
+    def decode(self, record: EventRecord) -> E:
+        _, data = self.upcast(record)
+        return cast(E, from_json(self._by_name[record.event_type].cls, data))
+
+
+def from_json(cls: type[S], data: JsonObject) -> S:
+    """Build the frozen dataclass `cls` from a JSON object, checking every field's type exactly.
+
+    Raises CodecError for a missing or unknown field or a value of the wrong type (a bool is not an int).
+    """
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = set(data) - names
+    if unknown:
+        raise CodecError(f"{cls.__name__}: unknown field(s) {sorted(unknown)}")
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name not in data:
+            if f.default is dataclasses.MISSING:
+                raise CodecError(f"{cls.__name__}: missing field {f.name!r}")
+            continue
+        value = data[f.name]
+        if not _is_instance(value, hints[f.name]):
+            raise CodecError(f"{cls.__name__}.{f.name}: {value!r} is not a {hints[f.name]}")
+        values[f.name] = value
+    return cls(**values)
+
+
+def _is_instance(value: Any, hint: Any) -> bool:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_instance(value, arg) for arg in typing.get_args(hint))
+    if origin is typing.Literal:
+        return value in typing.get_args(hint)
+    if hint is type(None):
+        return value is None
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    raise TypeError(f"unsupported field type {hint!r}")

@@ -1,0 +1,1 @@
+"""The domain model. Standard library only: no AWS, no Powertools, no serialization frameworks."""

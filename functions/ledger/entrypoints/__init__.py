@@ -1,0 +1,1 @@
+"""Lambda entry points: one small module per function."""

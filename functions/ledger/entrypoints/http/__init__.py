@@ -1,0 +1,1 @@
+"""What the HTTP functions share: request parsing, error mapping, response shapes, the OpenAPI document."""

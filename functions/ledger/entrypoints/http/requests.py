@@ -1,0 +1,77 @@
+"""Reading what a request says beyond its body: path ids, headers, caller, and the command context."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ledger.application.account_service import CommandContext, IdempotencyRequest
+from ledger.entrypoints.http.errors import FieldError, RequestValidationError
+from ledger.entrypoints.http.schemas import ACCOUNT_ID
+from ledger.entrypoints.http.validation import validate
+
+_HEADER_TOKEN = re.compile(r"[\x21-\x7e]{1,255}")
+_IF_MATCH = re.compile(r'(?:W/)?"?([0-9]{1,18})"?')
+
+
+def account_id(raw: str) -> str:
+    errors = validate(raw, ACCOUNT_ID, where="account_id")
+    if errors:
+        raise RequestValidationError(errors)
+    return raw
+
+
+def correlation_id(event: Mapping[str, Any]) -> str:
+    """The caller's X-Correlation-Id when it is a sane token, else this request's id."""
+    supplied = _headers(event).get("x-correlation-id", "")
+    if _HEADER_TOKEN.fullmatch(supplied) and len(supplied) <= 128:
+        return supplied
+    return str(event.get("requestContext", {}).get("requestId", ""))
+
+
+def command_context(event: Mapping[str, Any], body: Mapping[str, Any]) -> CommandContext:
+    return CommandContext(
+        correlation_id=correlation_id(event),
+        causation_id=str(event.get("requestContext", {}).get("requestId", "")),
+        idempotency=_idempotency(event, body),
+        expected_version=_if_match(event),
+    )
+
+
+def _idempotency(event: Mapping[str, Any], body: Mapping[str, Any]) -> IdempotencyRequest | None:
+    key = _headers(event).get("idempotency-key")
+    if key is None:
+        return None
+    if not _HEADER_TOKEN.fullmatch(key):
+        raise RequestValidationError(
+            [FieldError("Idempotency-Key", "must be 1 to 255 visible ASCII characters (a UUID is a good choice)")]
+        )
+    request = json.dumps(
+        [event.get("requestContext", {}).get("http", {}).get("method"), event.get("rawPath"), body],
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return IdempotencyRequest(key=key, caller=caller(event), fingerprint=hashlib.sha256(request.encode()).hexdigest())
+
+
+def _if_match(event: Mapping[str, Any]) -> int | None:
+    value = _headers(event).get("if-match")
+    if value is None or value.strip() == "*":
+        return None
+    match = _IF_MATCH.fullmatch(value.strip())
+    if match is None:
+        raise RequestValidationError([FieldError("If-Match", 'must be an ETag of this API, such as "3"')])
+    return int(match.group(1))
+
+
+def caller(event: Mapping[str, Any]) -> str:
+    """Who signed the request (IAM auth in the deployed API); 'anonymous' where nothing authenticates it."""
+    iam = event.get("requestContext", {}).get("authorizer", {}).get("iam", {})
+    return str(iam.get("userArn") or iam.get("userId") or "anonymous")
+
+
+def _headers(event: Mapping[str, Any]) -> dict[str, str]:
+    return {name.lower(): value for name, value in (event.get("headers") or {}).items()}

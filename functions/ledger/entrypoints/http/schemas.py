@@ -1,0 +1,149 @@
+"""JSON Schemas of the HTTP API: they validate requests (validation.py) and document them (openapi.py)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from ledger.domain.money import MAX_AMOUNT
+
+ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+_NO_CONTROL_CHARACTERS: Final = r"^[^\x00-\x1f\x7f]*$"
+
+ACCOUNT_ID: Final[dict[str, Any]] = {
+    "type": "string",
+    "pattern": ID_PATTERN,
+    "x-pattern-message": "must be 1 to 64 letters, digits, '-' or '_', starting with a letter or digit",
+    "description": "Chosen by the client, or generated (a UUID) when left out.",
+}
+AMOUNT: Final[dict[str, Any]] = {
+    "type": "integer",
+    "minimum": 1,
+    "maximum": MAX_AMOUNT,
+    "description": "Minor units of the account's currency (cents for USD).",
+}
+DESCRIPTION: Final[dict[str, Any]] = {
+    "type": ["string", "null"],
+    "maxLength": 500,
+    "pattern": _NO_CONTROL_CHARACTERS,
+    "x-pattern-message": "must not contain control characters",
+}
+
+OPEN_ACCOUNT: Final[dict[str, Any]] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["owner"],
+    "properties": {
+        "owner": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200,
+            "pattern": r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$",
+            "x-pattern-message": "must contain a visible character and no control characters",
+        },
+        "currency": {
+            "type": "string",
+            "pattern": "^[A-Z]{3}$",
+            "x-pattern-message": "must be an ISO-4217 code such as USD",
+            "default": "USD",
+        },
+        "initial_balance": {**AMOUNT, "minimum": 0, "default": 0},
+        "account_id": ACCOUNT_ID,
+    },
+}
+MONEY_MOVEMENT: Final[dict[str, Any]] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["amount"],
+    "properties": {"amount": AMOUNT, "description": DESCRIPTION},
+}
+CLOSE_ACCOUNT: Final[dict[str, Any]] = {"type": "object", "additionalProperties": False, "properties": {}}
+
+STATE_QUERY: Final[dict[str, Any]] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "version": {"type": "integer", "minimum": 1, "description": "The state right after this version."},
+        "as_of": {
+            "type": "string",
+            "maxLength": 64,
+            "description": "An ISO-8601 instant with a UTC offset: the state at that instant.",
+        },
+    },
+}
+EVENTS_QUERY: Final[dict[str, Any]] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "after": {"type": "integer", "minimum": 0, "default": 0, "description": "Events after this version."},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+    },
+}
+
+ACCOUNT_STATE: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["account_id", "owner", "currency", "balance", "status", "version", "opened_at", "updated_at"],
+    "properties": {
+        "account_id": {"type": "string"},
+        "owner": {"type": "string"},
+        "currency": {"type": "string"},
+        "balance": {"type": "integer", "description": "Minor units."},
+        "status": {"type": "string", "enum": ["open", "closed"]},
+        "version": {"type": "integer"},
+        "opened_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+    },
+}
+EVENT: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["event_id", "type", "version", "occurred_at", "schema_version", "data", "metadata"],
+    "properties": {
+        "event_id": {"type": "string", "format": "uuid"},
+        "type": {"type": "string"},
+        "version": {"type": "integer"},
+        "occurred_at": {"type": "string", "format": "date-time"},
+        "schema_version": {"type": "integer"},
+        "data": {"type": "object"},
+        "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+}
+EVENTS_PAGE: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["events", "next_after"],
+    "properties": {
+        "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
+        "next_after": {"type": ["integer", "null"], "description": "Pass as `after` for the next page."},
+    },
+}
+ERROR: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                    },
+                },
+            },
+        }
+    },
+}
+HEALTH: Final[dict[str, Any]] = {"type": "object", "properties": {"status": {"type": "string", "enum": ["ok"]}}}
+
+COMPONENTS: Final[dict[str, dict[str, Any]]] = {
+    "AccountState": ACCOUNT_STATE,
+    "Event": EVENT,
+    "EventsPage": EVENTS_PAGE,
+    "Error": ERROR,
+    "Health": HEALTH,
+    "OpenAccount": OPEN_ACCOUNT,
+    "MoneyMovement": MONEY_MOVEMENT,
+    "CloseAccount": CLOSE_ACCOUNT,
+}

@@ -1,0 +1,1 @@
+"""CDK app: the topology description, the stack and its constructs."""
