@@ -1,0 +1,28 @@
+"""Shared test setup: every scope runs with fake AWS credentials, so no test can reach a real account."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+for name, value in {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_DEV": "false",
+}.items():
+    os.environ.setdefault(name, value)
+os.environ.pop("AWS_PROFILE", None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its scope (its folder), so `-m unit` and the like select by scope."""
+    for item in items:
+        for scope in ("unit", "integration", "infra", "e2e", "contracts"):
+            if f"/tests/{scope}/" in str(item.path):
+                item.add_marker("integration" if scope == "contracts" else scope)

@@ -1,0 +1,281 @@
+"""The Lambda handlers, called with API Gateway HTTP API events, over the in-memory store."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from infra.topology import TOPOLOGY
+from ledger import bootstrap
+from ledger.adapters.memory_event_store import InMemoryEventStore
+from ledger.application.account_service import AccountService
+from ledger.entrypoints import commands, queries
+from ledger.entrypoints.http.openapi import OPERATIONS, openapi_document, powertools_path
+from local.apigw import LambdaContext, http_api_event
+
+
+@pytest.fixture
+def store() -> Iterator[InMemoryEventStore]:
+    store = InMemoryEventStore()
+    bootstrap.override(AccountService(store))
+    yield store
+    bootstrap.override(None)
+
+
+def call(method: str, path: str, body: Any = None, *, raw: bytes | None = None, **headers: str) -> dict[str, Any]:
+    query = ""
+    if "?" in path:
+        path, query = path.split("?", 1)
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    header_map = {name.replace("_", "-"): value for name, value in headers.items()}
+    event = http_api_event(method, path, raw_query_string=query, headers=header_map, body=data)
+    handler = commands.lambda_handler if method == "POST" else queries.lambda_handler
+    response: dict[str, Any] = handler(event, LambdaContext("test"))
+    response["json"] = json.loads(response["body"]) if response.get("body") else None
+    return response
+
+
+def error_code(response: dict[str, Any]) -> str:
+    return str(response["json"]["error"]["code"])
+
+
+def open_account(account: str = "acc-1", balance: int = 10_000) -> dict[str, Any]:
+    return call("POST", "/accounts", {"owner": "Ann", "initial_balance": balance, "account_id": account})
+
+
+def test_opening_answers_201_with_state_location_and_etag(store: InMemoryEventStore) -> None:
+    response = open_account()
+    assert response["statusCode"] == 201
+    assert response["headers"]["Location"] == "/accounts/acc-1"
+    assert response["headers"]["ETag"] == '"1"'
+    assert response["json"] == {
+        "account_id": "acc-1",
+        "owner": "Ann",
+        "currency": "USD",
+        "balance": 10_000,
+        "status": "open",
+        "version": 1,
+        "opened_at": response["json"]["opened_at"],
+        "updated_at": response["json"]["opened_at"],
+    }
+
+
+def test_an_account_id_is_generated_when_left_out(store: InMemoryEventStore) -> None:
+    response = call("POST", "/accounts", {"owner": "Ann"})
+    assert response["statusCode"] == 201
+    assert len(response["json"]["account_id"]) == 36
+
+
+def test_the_seed_scenario_over_http(store: InMemoryEventStore) -> None:
+    open_account()
+    assert call("POST", "/accounts/acc-1/deposits", {"amount": 5_000})["json"]["balance"] == 15_000
+    assert call("POST", "/accounts/acc-1/withdrawals", {"amount": 2_000})["json"]["balance"] == 13_000
+    state = call("GET", "/accounts/acc-1")
+    assert (state["statusCode"], state["json"]["balance"], state["headers"]["ETag"]) == (200, 13_000, '"3"')
+    assert call("GET", "/accounts/acc-1?version=2")["json"]["balance"] == 15_000
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"amount": 5.0}, "amount"),
+        ({"amount": 0}, "amount"),
+        ({"amount": -5}, "amount"),
+        ({"amount": "5"}, "amount"),
+        ({"amount": True}, "amount"),
+        ({"amount": 10**40}, "amount"),
+        ({"amount": 5, "fee": 1}, "fee"),
+        ({}, "amount"),
+        ({"amount": 5, "description": "x" * 501}, "description"),
+        ([5], "body"),
+    ],
+)
+def test_invalid_bodies_get_422_naming_the_field_and_write_nothing(
+    store: InMemoryEventStore, body: Any, field: str
+) -> None:
+    open_account()
+    appends = store.appends
+    response = call("POST", "/accounts/acc-1/deposits", body)
+    assert response["statusCode"] == 422
+    assert error_code(response) == "validation_error"
+    assert field in [detail["field"] for detail in response["json"]["error"]["details"]]
+    assert store.appends == appends
+
+
+def test_an_integer_literal_beyond_any_limit_is_a_validation_error_not_a_crash(store: InMemoryEventStore) -> None:
+    open_account()
+    response = call("POST", "/accounts/acc-1/deposits", raw=b'{"amount": ' + b"9" * 5000 + b"}")
+    assert response["statusCode"] == 422
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"{", b"", b'{"amount": NaN}', b'{"amount": 1, "amount": 2}', b"\xff\xfe", b"[" * 50_000],
+)
+def test_malformed_json_gets_400(store: InMemoryEventStore, raw: bytes) -> None:
+    open_account()
+    response = call("POST", "/accounts/acc-1/deposits", raw=raw)
+    assert (response["statusCode"], error_code(response)) == (400, "invalid_json")
+
+
+def test_a_base64_body_is_decoded(store: InMemoryEventStore) -> None:
+    open_account()
+    event = http_api_event(
+        "POST", "/accounts/acc-1/deposits", headers={"content-type": "application/octet-stream"}, body=b'{"amount": 7}'
+    )
+    assert event["isBase64Encoded"]
+    assert base64.b64decode(event["body"]) == b'{"amount": 7}'
+    assert commands.lambda_handler(event, LambdaContext("test"))["statusCode"] == 200
+
+
+def test_a_body_over_64_kib_gets_413(store: InMemoryEventStore) -> None:
+    response = call("POST", "/accounts", {"owner": "A" * (64 * 1024)})
+    assert (response["statusCode"], error_code(response)) == (413, "payload_too_large")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"owner": "Ann", "currency": "XYZ"}, "currency"),
+        ({"owner": "Ann", "currency": "usd"}, "currency"),
+        ({"owner": "   "}, "owner"),
+        ({"owner": "Ann", "account_id": "has space"}, "account_id"),
+        ({"owner": "Ann", "initial_balance": -1}, "initial_balance"),
+        ({"owner": 5}, "owner"),
+    ],
+)
+def test_opening_validates_every_field(store: InMemoryEventStore, body: dict[str, Any], field: str) -> None:
+    response = call("POST", "/accounts", body)
+    assert response["statusCode"] == 422
+    assert field in [detail["field"] for detail in response["json"]["error"]["details"]]
+    assert store.appends == 0
+
+
+@pytest.mark.parametrize(
+    ("setup", "method", "path", "body", "status", "code"),
+    [
+        (False, "POST", "/accounts/nobody/deposits", {"amount": 1}, 404, "account_not_found"),
+        (False, "GET", "/accounts/nobody", None, 404, "account_not_found"),
+        (False, "GET", "/accounts/nobody/events", None, 404, "account_not_found"),
+        (True, "POST", "/accounts/acc-1/withdrawals", {"amount": 10_001}, 409, "insufficient_funds"),
+        (True, "POST", "/accounts/acc-1/close", None, 409, "balance_not_zero"),
+        (True, "POST", "/accounts", {"owner": "Bob", "account_id": "acc-1"}, 409, "account_exists"),
+        (True, "GET", "/accounts/acc-1?version=9", None, 404, "version_not_found"),
+        (True, "GET", "/accounts/acc-1?version=0", None, 422, "validation_error"),
+        (True, "GET", "/accounts/acc-1?version=x", None, 422, "validation_error"),
+        (True, "GET", "/accounts/acc-1?version=1&as_of=2026-01-01T00:00:00Z", None, 422, "validation_error"),
+        (True, "GET", "/accounts/acc-1?as_of=yesterday", None, 422, "validation_error"),
+        (True, "GET", "/accounts/acc-1?as_of=2026-01-01T00:00:00", None, 422, "validation_error"),
+        (True, "GET", "/accounts/acc-1?colour=red", None, 422, "validation_error"),
+        (True, "GET", "/accounts/acc-1/events?limit=1001", None, 422, "validation_error"),
+        (True, "GET", "/accounts/acc-1/events?after=-1", None, 422, "validation_error"),
+        (True, "GET", "/accounts/bad%20id", None, 422, "validation_error"),
+        (True, "GET", "/nowhere", None, 404, "not_found"),
+        (True, "DELETE", "/accounts/acc-1", None, 404, "not_found"),
+    ],
+)
+def test_each_error_has_its_status_and_code(
+    store: InMemoryEventStore, setup: bool, method: str, path: str, body: Any, status: int, code: str
+) -> None:
+    if setup:
+        open_account()
+    appends = store.appends
+    response = call(method, path, body)
+    assert (response["statusCode"], error_code(response)) == (status, code)
+    assert set(response["json"]["error"]) <= {"code", "message", "details"}
+    assert response["json"]["error"]["message"]
+    assert store.appends == appends
+
+
+def test_a_closed_account_refuses_deposits(store: InMemoryEventStore) -> None:
+    open_account(balance=0)
+    assert call("POST", "/accounts/acc-1/close")["json"]["status"] == "closed"
+    response = call("POST", "/accounts/acc-1/deposits", {"amount": 1})
+    assert (response["statusCode"], error_code(response)) == (409, "account_closed")
+
+
+def test_an_unexpected_failure_is_a_500_without_internals(store: InMemoryEventStore) -> None:
+    class Broken(InMemoryEventStore):
+        def read_forward(self, aggregate_id: str, *, after: int, limit: int) -> list[Any]:
+            raise RuntimeError("secret internal detail")
+
+    bootstrap.override(AccountService(Broken()))
+    response = call("GET", "/accounts/acc-1/events")
+    assert (response["statusCode"], error_code(response)) == (500, "internal_error")
+    assert "secret" not in response["body"]
+    assert "Traceback" not in response["body"]
+
+
+def test_idempotent_repeat_returns_the_first_status_and_body(store: InMemoryEventStore) -> None:
+    first = call("POST", "/accounts", {"owner": "Ann"}, Idempotency_Key="k-1")
+    repeat = call("POST", "/accounts", {"owner": "Ann"}, Idempotency_Key="k-1")
+    assert (repeat["statusCode"], repeat["body"]) == (first["statusCode"], first["body"]) == (201, first["body"])
+    assert repeat["headers"]["Idempotent-Replayed"] == "true"
+    assert store.appends == 1
+    reused = call("POST", "/accounts", {"owner": "Bob"}, Idempotency_Key="k-1")
+    assert (reused["statusCode"], error_code(reused)) == (422, "idempotency_key_reused")
+    assert store.appends == 1
+
+
+def test_a_malformed_idempotency_key_is_refused(store: InMemoryEventStore) -> None:
+    response = call("POST", "/accounts", {"owner": "Ann"}, Idempotency_Key="x" * 256)
+    assert (response["statusCode"], error_code(response)) == (422, "validation_error")
+
+
+def test_if_match_guards_commands(store: InMemoryEventStore) -> None:
+    open_account()
+    stale = call("POST", "/accounts/acc-1/deposits", {"amount": 1}, If_Match='"7"')
+    assert (stale["statusCode"], error_code(stale)) == (412, "precondition_failed")
+    assert call("POST", "/accounts/acc-1/deposits", {"amount": 1}, If_Match='"1"')["statusCode"] == 200
+    garbled = call("POST", "/accounts/acc-1/deposits", {"amount": 1}, If_Match="yesterday")
+    assert (garbled["statusCode"], error_code(garbled)) == (422, "validation_error")
+    assert store.appends == 2
+
+
+def test_the_correlation_id_is_echoed_and_recorded(store: InMemoryEventStore) -> None:
+    response = call("POST", "/accounts", {"owner": "Ann", "account_id": "acc-1"}, X_Correlation_Id="trace-42")
+    assert response["headers"]["X-Correlation-Id"] == "trace-42"
+    events = call("GET", "/accounts/acc-1/events")["json"]["events"]
+    assert events[0]["metadata"]["correlation_id"] == "trace-42"
+
+
+def test_events_are_listed_in_order_with_a_cursor(store: InMemoryEventStore) -> None:
+    open_account()
+    for _ in range(3):
+        call("POST", "/accounts/acc-1/deposits", {"amount": 1})
+    page = call("GET", "/accounts/acc-1/events?after=1&limit=2")["json"]
+    assert [e["version"] for e in page["events"]] == [2, 3]
+    assert page["next_after"] == 3
+    assert set(page["events"][0]) == {
+        "event_id",
+        "type",
+        "version",
+        "occurred_at",
+        "schema_version",
+        "data",
+        "metadata",
+    }
+    assert call("GET", "/accounts/acc-1/events?after=3")["json"]["next_after"] is None
+
+
+def test_health_and_openapi(store: InMemoryEventStore) -> None:
+    assert call("GET", "/health")["json"] == {"status": "ok"}
+    document = call("GET", "/openapi.json")["json"]
+    assert document["openapi"].startswith("3.")
+    routes = {f"{method.upper()} {path}" for path, item in document["paths"].items() for method in item}
+    assert routes == set(TOPOLOGY.routes)
+
+
+def test_topology_routes_are_exactly_what_each_function_registers() -> None:
+    for function, module in (("commands", commands), ("queries", queries)):
+        registered = {(r.method, r.path) for r in module.app._static_routes + module.app._dynamic_routes}
+        declared = {(route.method, powertools_path(route.path)) for route in TOPOLOGY.function(function).routes}
+        assert registered == declared, function
+    assert {f"{o.method} {o.path}" for o in OPERATIONS} == set(TOPOLOGY.routes)
+    assert {o.function for o in OPERATIONS} == {f.id for f in TOPOLOGY.functions}
+    assert all(TOPOLOGY.routes[f"{o.method} {o.path}"].id == o.function for o in OPERATIONS)
+    assert openapi_document()["paths"]
