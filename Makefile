@@ -37,7 +37,7 @@ e2e: dev-deps
 synth: dev-deps node_modules/.installed ## cdk synth (offline) with cdk-nag, then cfn-lint on the template
 	rm -rf cdk.out
 	npx --no-install cdk synth --quiet
-	$(PY) -m cfnlint cdk.out/*.template.json
+	$(VENV)/bin/cfn-lint cdk.out/*.template.json
 
 bench: dev-deps ## print the benchmark table (docs/benchmark.md says how to read it)
 	$(PY) -m bench

@@ -1,0 +1,106 @@
+"""The Lambda functions of the topology: code, runtime, layer, logs, tracing, environment and IAM role."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Final, cast
+
+from aws_cdk import Acknowledgment, CfnResource, Duration, Validations
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.access import function_statements
+from infra.powertools import powertools_layer
+from infra.topology import Function, Topology
+
+SOURCE: Final = Path(__file__).resolve().parent.parent / "functions"
+# Nothing but the application package goes into the zip: no caches, no tests, no build leftovers.
+SOURCE_EXCLUDES: Final = (
+    "**/__pycache__",
+    "**/*.py[cod]",
+    "**/tests",
+    "**/test_*.py",
+    "**/*.egg-info",
+    "**/.mypy_cache",
+    "**/.pytest_cache",
+    "**/.ruff_cache",
+)
+RUNTIME: Final = lambda_.Runtime.PYTHON_3_14  # the newest Python runtime aws-cdk-lib offers
+ARCHITECTURE: Final = lambda_.Architecture.ARM_64
+LOG_RETENTION: Final = logs.RetentionDays.ONE_MONTH
+LOG_LEVEL: Final = "INFO"
+
+
+class LedgerFunctions(Construct):
+    """One Lambda function per topology function, each with its own role that holds exactly the topology's
+    table access (no AWS managed policies), its own log group with a retention, and X-Ray active tracing."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        topology: Topology,
+        tables: Mapping[str, dynamodb.ITable],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._topology = topology
+        self._tables = tables
+        self._code = lambda_.Code.from_asset(str(SOURCE), exclude=list(SOURCE_EXCLUDES))
+        self._layer = powertools_layer(self, "PowertoolsLayer", runtime=RUNTIME, architecture=ARCHITECTURE)
+        self._environment = {
+            **{table.env_var: tables[table.id].table_name for table in topology.tables},
+            **topology.environment,
+            "POWERTOOLS_LOG_LEVEL": LOG_LEVEL,
+        }
+        self.functions: Mapping[str, lambda_.Function] = MappingProxyType(
+            {function.id: self._function(function) for function in topology.functions}
+        )
+
+    def _function(self, spec: Function) -> lambda_.Function:
+        scope = Construct(self, spec.id)
+        log_group = logs.LogGroup(scope, "Logs", retention=LOG_RETENTION)
+        role = iam.Role(
+            scope,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{spec.id} function: its topology table access, its log group, X-Ray",
+        )
+        for statement in function_statements(spec, self._topology, self._tables):
+            role.add_to_policy(statement)
+        log_group.grant_write(role)
+        function = lambda_.Function(
+            scope,
+            "Function",
+            description=spec.description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            code=self._code,
+            handler=spec.handler,
+            layers=[self._layer],
+            memory_size=spec.memory_mb,
+            timeout=Duration.seconds(spec.timeout_seconds),
+            environment=self._environment,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            role=role,
+        )
+        # CDK makes the function depend on its role construct (the role and its policy, so the policy exists before
+        # the function can run); cfn-lint W3005 flags the role half as already implied by Fn::GetAtt. Harmless.
+        cast(CfnResource, function.node.default_child).add_metadata(
+            "cfn-lint", {"config": {"ignore_checks": ["W3005"]}}
+        )
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="Only X-Ray's xray:PutTraceSegments and xray:PutTelemetryRecords (added by active tracing) "
+                "use Resource '*': X-Ray supports no resource-level permissions for them. Every DynamoDB, KMS "
+                "and Logs statement names its resource.",
+            )
+        )
+        return function

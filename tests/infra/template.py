@@ -1,0 +1,117 @@
+"""Small readers over the synthesized CloudFormation template: find resources by what they are (a function by
+its handler, a table by its key), not by generated logical ids, and gather a role's effective statements."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App
+from aws_cdk.assertions import Template
+
+from infra.stack import LedgerStack
+from infra.topology import Function, Table
+
+Resource = dict[str, Any]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cdk_context() -> dict[str, Any]:
+    """The context `cdk synth` runs the app with (cdk.json): the tests synthesize the same app."""
+    context: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+    return context
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    app: App
+    stack: LedgerStack
+    outdir: Path
+    template: Template
+    resources: dict[str, Resource]
+    outputs: dict[str, Any]
+    parameters: dict[str, Any]
+
+    def of_type(self, resource_type: str) -> dict[str, Resource]:
+        return {name: r for name, r in self.resources.items() if r["Type"] == resource_type}
+
+    def table_id(self, table: Table) -> str:
+        """Logical id of the table whose HASH key is the topology table's partition key."""
+        matches = [
+            name
+            for name, resource in self.of_type("AWS::DynamoDB::Table").items()
+            if {"AttributeName": table.partition_key.name, "KeyType": "HASH"} in resource["Properties"]["KeySchema"]
+        ]
+        assert len(matches) == 1, f"expected one table keyed by {table.partition_key.name}, found {matches}"
+        return matches[0]
+
+    def function_id(self, function: Function) -> str:
+        matches = [
+            name
+            for name, resource in self.of_type("AWS::Lambda::Function").items()
+            if resource["Properties"].get("Handler") == function.handler
+        ]
+        assert len(matches) == 1, f"expected one function with handler {function.handler}, found {matches}"
+        return matches[0]
+
+    def function(self, function: Function) -> Resource:
+        return self.resources[self.function_id(function)]
+
+    def role_id(self, function: Function) -> str:
+        role = self.function(function)["Properties"]["Role"]
+        assert set(role) == {"Fn::GetAtt"}, role
+        return str(role["Fn::GetAtt"][0])
+
+    def statements(self, role_id: str) -> list[dict[str, Any]]:
+        """Every Allow/Deny statement that applies to the role: its inline policies and attached AWS::IAM::Policy."""
+        statements: list[dict[str, Any]] = []
+        for policy in self.resources[role_id]["Properties"].get("Policies", []):
+            statements += policy["PolicyDocument"]["Statement"]
+        for policy in self.of_type("AWS::IAM::Policy").values():
+            if {"Ref": role_id} in policy["Properties"].get("Roles", []):
+                statements += policy["Properties"]["PolicyDocument"]["Statement"]
+        return statements
+
+    def all_statements(self) -> Iterator[dict[str, Any]]:
+        for resource in self.resources.values():
+            if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+                yield from resource["Properties"]["PolicyDocument"]["Statement"]
+            if resource["Type"] in ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
+                for policy in resource["Properties"].get("Policies", []):
+                    yield from policy["PolicyDocument"]["Statement"]
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def grants(statement: dict[str, Any], action: str) -> bool:
+    """Whether an Allow statement's actions cover `action` (wildcards included: '*', 'dynamodb:*', 'dynamodb:Up*')."""
+    if statement.get("Effect") != "Allow":
+        return False
+    if "NotAction" in statement:  # an Allow with NotAction grants (nearly) everything: count it as granting
+        return True
+    return any(fnmatch.fnmatchcase(action.lower(), pattern.lower()) for pattern in as_list(statement["Action"]))
+
+
+def refers_to(value: Any, logical_id: str) -> bool:
+    """Whether a (possibly intrinsic) value mentions the logical id: Ref, Fn::GetAtt, or inside Fn::Join/Fn::Sub."""
+    if isinstance(value, dict):
+        if value.get("Ref") == logical_id:
+            return True
+        if "Fn::GetAtt" in value and value["Fn::GetAtt"][0] == logical_id:
+            return True
+        return any(refers_to(v, logical_id) for v in value.values())
+    if isinstance(value, list):
+        return any(refers_to(v, logical_id) for v in value)
+    if isinstance(value, str):
+        return "${" + logical_id + "." in value or "${" + logical_id + "}" in value
+    return False
+
+
+def arn_of(logical_id: str) -> dict[str, Any]:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}

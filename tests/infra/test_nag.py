@@ -1,0 +1,71 @@
+"""cdk-nag AwsSolutions: no finding is left unacknowledged, and every acknowledgment is narrow and explained."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk import App, Stack, Validations
+from cdk_nag import AwsSolutionsChecks
+from constructs import IConstruct
+
+from infra.application import STACK_NAME
+from infra.stack import LedgerStack
+from infra.topology import TOPOLOGY
+from tests.infra.template import Synthesized, cdk_context
+
+
+def _acknowledgments(root: IConstruct) -> list[tuple[IConstruct, str, str]]:
+    found: list[tuple[IConstruct, str, str]] = []
+    for construct in root.node.find_all():
+        for entry in construct.node.metadata:
+            if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+                data: dict[str, Any] = entry.data
+                found += [(construct, rule, reason) for rule, reason in data.items()]
+    return found
+
+
+def test_aws_solutions_checks_find_nothing_unacknowledged(synthesized: Synthesized) -> None:
+    # GIVEN the synthesized app WHEN the AwsSolutions pack checks every resource THEN no error and no warning remains
+    report = AwsSolutionsChecks().validate_scope(synthesized.app)
+    violations = [
+        f"{v.rule_name} at {[r.construct_path for r in v.violating_resources]}: {v.description}"
+        for v in report.violations
+    ]
+    assert violations == []
+    assert report.success
+
+
+def test_synth_ran_the_checks_and_reported_no_violation(synthesized: Synthesized) -> None:
+    report = json.loads((synthesized.outdir / "validation-report.json").read_text(encoding="utf-8"))
+    assert [violation for plugin in report["pluginReports"] for violation in plugin.get("violations", [])] == []
+
+
+def test_acknowledgments_are_scoped_to_a_construct_and_give_a_reason(synthesized: Synthesized) -> None:
+    acknowledgments = _acknowledgments(synthesized.app)
+    assert acknowledgments, "the X-Ray wildcard acknowledgments are expected"
+    for construct, rule, reason in acknowledgments:
+        assert not isinstance(construct, App | Stack), f"{rule} acknowledged for a whole {construct.node.path}"
+        assert "[" in rule, f"{rule} acknowledges a whole rule rather than one finding"
+        assert len(reason) >= 60, f"{rule} at {construct.node.path}: the reason is too thin to audit"
+
+
+def test_without_its_acknowledgments_the_stack_has_exactly_the_acknowledged_findings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN the same stack built while every acknowledgment is dropped WHEN checked THEN the findings are exactly
+    # those the acknowledgments cover: the checks are live, and removing an acknowledgment fails the tests above
+    monkeypatch.setattr(Validations, "acknowledge", lambda self, *rules: None)
+    app = App(context=cdk_context())
+    LedgerStack(app, STACK_NAME)
+    report = AwsSolutionsChecks().validate_scope(app)
+    findings = {
+        (violation.rule_name, resource.construct_path)
+        for violation in report.violations
+        for resource in violation.violating_resources
+    }
+    assert findings == {
+        ("AwsSolutions-IAM5[Resource::*]", f"{STACK_NAME}/Functions/{function.id}/Role/DefaultPolicy/Resource")
+        for function in TOPOLOGY.functions
+    }

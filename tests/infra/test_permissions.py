@@ -1,0 +1,118 @@
+"""Least privilege: each function's role holds exactly its topology access, and events can never be rewritten."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra.topology import EVENTS, IDEMPOTENCY, TOPOLOGY, Function
+from tests.infra.template import Synthesized, arn_of, as_list, grants, refers_to
+
+COMMANDS = TOPOLOGY.function("commands")
+QUERIES = TOPOLOGY.function("queries")
+DYNAMODB_WRITES = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+    "dynamodb:DeleteTable",
+    "dynamodb:UpdateTable",
+)
+
+
+def _dynamodb_actions_on(statements: list[dict[str, Any]], resource: Any) -> set[str]:
+    return {
+        action
+        for statement in statements
+        if statement["Effect"] == "Allow" and resource in as_list(statement["Resource"])
+        for action in as_list(statement["Action"])
+        if action.startswith("dynamodb:")
+    }
+
+
+def _statements(synthesized: Synthesized, function: Function) -> list[dict[str, Any]]:
+    return synthesized.statements(synthesized.role_id(function))
+
+
+def test_commands_may_append_and_read_events_and_nothing_more(synthesized: Synthesized) -> None:
+    # GIVEN the command function's role WHEN listing its DynamoDB actions on the events table THEN PutItem and Query
+    events = arn_of(synthesized.table_id(EVENTS))
+    assert _dynamodb_actions_on(_statements(synthesized, COMMANDS), events) == {"dynamodb:PutItem", "dynamodb:Query"}
+
+
+def test_commands_may_read_and_record_idempotency_outcomes(synthesized: Synthesized) -> None:
+    idempotency = arn_of(synthesized.table_id(IDEMPOTENCY))
+    assert _dynamodb_actions_on(_statements(synthesized, COMMANDS), idempotency) == {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+    }
+
+
+def test_no_policy_anywhere_can_update_or_delete_events(synthesized: Synthesized) -> None:
+    # GIVEN every IAM statement in the stack WHEN it names the events table (or any resource, '*')
+    # THEN it grants neither UpdateItem nor DeleteItem, not even through a wildcard like dynamodb:* or *
+    events_id = synthesized.table_id(EVENTS)
+    offending = [
+        statement
+        for statement in synthesized.all_statements()
+        if any(resource == "*" or refers_to(resource, events_id) for resource in as_list(statement.get("Resource")))
+        and any(grants(statement, action) for action in ("dynamodb:UpdateItem", "dynamodb:DeleteItem"))
+    ]
+    assert offending == []
+
+
+def test_no_policy_uses_a_dynamodb_wildcard_action(synthesized: Synthesized) -> None:
+    wildcards = [
+        action
+        for statement in synthesized.all_statements()
+        for action in as_list(statement.get("Action", []))
+        if "*" in action and (action == "*" or action.startswith("dynamodb:"))
+    ]
+    assert wildcards == []
+
+
+def test_queries_are_read_only(synthesized: Synthesized) -> None:
+    # GIVEN the query function's role THEN it can Query the events table and its by_time index, and write nothing
+    statements = _statements(synthesized, QUERIES)
+    events_id = synthesized.table_id(EVENTS)
+    by_time = {"Fn::Join": ["", [arn_of(events_id), "/index/by_time"]]}
+    assert _dynamodb_actions_on(statements, arn_of(events_id)) == {"dynamodb:Query"}
+    assert _dynamodb_actions_on(statements, by_time) == {"dynamodb:Query"}
+    assert [a for a in DYNAMODB_WRITES if any(grants(s, a) for s in statements)] == []
+    assert not any(grants(s, "kms:Encrypt") or grants(s, "kms:GenerateDataKey") for s in statements)
+    assert not any(refers_to(s.get("Resource"), synthesized.table_id(IDEMPOTENCY)) for s in statements)
+
+
+@pytest.mark.parametrize("spec", TOPOLOGY.functions, ids=lambda f: f.id)
+def test_table_key_is_usable_only_through_dynamodb(synthesized: Synthesized, spec: Function) -> None:
+    kms = [s for s in _statements(synthesized, spec) if any(a.startswith("kms:") for a in as_list(s["Action"]))]
+    assert kms, "a function reading an encrypted table needs kms:Decrypt on its key"
+    for statement in kms:
+        assert all("*" not in action for action in as_list(statement["Action"]))
+        assert statement["Condition"]["StringEquals"]["kms:ViaService"] == {
+            "Fn::Join": ["", ["dynamodb.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]
+        }
+        (key,) = as_list(statement["Resource"])
+        assert synthesized.resources[key["Fn::GetAtt"][0]]["Type"] == "AWS::KMS::Key"
+
+
+@pytest.mark.parametrize("spec", TOPOLOGY.functions, ids=lambda f: f.id)
+def test_only_xray_needs_a_wildcard_resource(synthesized: Synthesized, spec: Function) -> None:
+    # The one acknowledged AwsSolutions-IAM5 finding: X-Ray's write actions support no resource-level permissions.
+    wildcard = [s for s in _statements(synthesized, spec) if "*" in as_list(s["Resource"])]
+    assert {a for s in wildcard for a in as_list(s["Action"])} == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+@pytest.mark.parametrize("spec", TOPOLOGY.functions, ids=lambda f: f.id)
+def test_function_role_has_no_managed_policies_and_writes_only_its_log_group(
+    synthesized: Synthesized, spec: Function
+) -> None:
+    role_id = synthesized.role_id(spec)
+    assert "ManagedPolicyArns" not in synthesized.resources[role_id]["Properties"]
+    log_group_id = synthesized.function(spec)["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+    logs = [s for s in _statements(synthesized, spec) if any(a.startswith("logs:") for a in as_list(s["Action"]))]
+    assert [as_list(s["Resource"]) for s in logs] == [[arn_of(log_group_id)]]
