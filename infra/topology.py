@@ -150,5 +150,6 @@ TOPOLOGY: Final = Topology(
         "SNAPSHOT_INTERVAL": "100",
         "COMMAND_MAX_ATTEMPTS": "5",
         "IDEMPOTENCY_TTL_SECONDS": "86400",
+        "STATE_CACHE_SIZE": "1000",
     },
 )

@@ -39,6 +39,7 @@ def build_service(store: EventStore, settings: Settings) -> AccountService:
             snapshot_interval=settings.snapshot_interval,
             max_attempts=settings.command_max_attempts,
             idempotency_ttl=settings.idempotency_ttl,
+            state_cache_size=settings.state_cache_size,
         ),
         backoff=jittered_backoff,
     )

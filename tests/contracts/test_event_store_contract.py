@@ -142,3 +142,10 @@ def test_an_expired_idempotency_record_is_gone_and_its_key_reusable(store: Event
     later = idempotency(recorded_at="2026-11-26T09:00:00.000Z")
     store.append([event(2)], idempotency=later)
     assert store.idempotency_record("caller|k", now=later.recorded_epoch) == later
+
+
+def test_the_state_an_event_carries_reads_back_with_it(store: EventStore) -> None:
+    with_state = replace(event(1), state={"balance": 1, "status": "open", "owner": None}, state_schema_version=3)
+    store.append([with_state, event(2)])
+    assert list(store.read_backward("acc-1")) == [event(2), with_state]
+    assert store.read_forward("acc-1", after=0, limit=1) == [with_state]

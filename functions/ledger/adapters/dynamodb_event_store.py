@@ -3,17 +3,18 @@
 Table layout (one partition per aggregate, see docs/event-store.md):
 
     aggregate_id (S, partition key) | seq (N, sort key) | kind
-    acc-1                           | 1                 | event      AccountCreated ...
-    acc-1                           | 2                 | event      MoneyDeposited ...
+    acc-1                           | 1                 | event      AccountCreated ... + state after it
+    acc-1                           | 2                 | event      MoneyDeposited ... + state after it
     ...
     acc-1                           | 100               | event
     acc-1                           | 100.5             | snapshot   state after event 100
     acc-1                           | 101               | event
 
-Events sit at their version; the snapshot of version V sits at V + 0.5, right after the event it sums up, so one
-backward Query of at most `snapshot_interval` items returns the newest snapshot and every event after it. Items are
-only ever Put with `attribute_not_exists`: nothing is updated or deleted. The local secondary index `by_time`
-(sort key `at_version` = occurred_at#version, on events only) answers "which version was current at instant T".
+Events sit at their version and carry the aggregate's state after them, so a load usually reads one item: the
+newest. Snapshots (every `snapshot_interval` events) sit at V + 0.5, right after the event they sum up, and bound a
+load that finds no usable state on the newest events (e.g. after the state's shape changed). Items are only ever Put
+with `attribute_not_exists`: nothing is updated or deleted. The local secondary index `by_time` (sort key
+`at_version` = occurred_at#version, on events only) answers "which version was current at instant T".
 """
 
 from __future__ import annotations
@@ -118,12 +119,12 @@ class DynamoDBEventStore:
             "ExpressionAttributeValues": {":id": {"S": aggregate_id}},
             "ScanIndexForward": False,
             "ConsistentRead": True,
-            "Limit": page_size,
+            "Limit": 1,  # the newest item usually carries the state: one item is the whole load
         }
         if to_version is not None:
             query["KeyConditionExpression"] += f" AND {SORT_KEY} <= :top"
             query["ExpressionAttributeValues"][":top"] = {"N": snapshot_seq(to_version)}
-        for item in self._query(query):
+        for item in self._query(query, next_limit=page_size):
             yield stream_item(item)
 
     def read_forward(self, aggregate_id: str, *, after: int, limit: int) -> list[EventRecord]:
@@ -166,14 +167,15 @@ class DynamoDBEventStore:
         record = idempotency_record(item)
         return record if record.expires_at >= now else None
 
-    def _query(self, query: dict[str, Any]) -> Iterator[Mapping[str, Any]]:
+    def _query(self, query: dict[str, Any], next_limit: int | None = None) -> Iterator[Mapping[str, Any]]:
+        """Every item `query` selects, a page per call, the pages after the first of `next_limit` items."""
         while True:
             response = self._client.query(**query)
             yield from response.get("Items", [])
             last_key = response.get("LastEvaluatedKey")
             if not last_key:
                 return
-            query = {**query, "ExclusiveStartKey": last_key}
+            query = {**query, "ExclusiveStartKey": last_key, "Limit": next_limit or query["Limit"]}
 
 
 # --- item shapes (shared with the local runtime's journal and the tests) --------------------------------------
@@ -193,7 +195,13 @@ def event_item(event: EventRecord) -> dict[str, Any]:
         "data": {"M": to_item(event.data)},
         "metadata": {"M": to_item(event.metadata)},
         TIME_INDEX_KEY: {"S": time_index_key(event.occurred_at, event.version)},
-    }
+    } | _state_attributes(event)
+
+
+def _state_attributes(event: EventRecord) -> dict[str, Any]:
+    if event.state is None or event.state_schema_version is None:
+        return {}
+    return {"state": {"M": to_item(event.state)}, "state_schema_version": {"N": str(event.state_schema_version)}}
 
 
 def snapshot_item(snapshot: SnapshotRecord) -> dict[str, Any]:
@@ -230,6 +238,8 @@ def stream_item(item: Mapping[str, Any]) -> StreamItem:
         occurred_at=values["occurred_at"],
         data=values["data"],
         metadata=values["metadata"],
+        state=values.get("state"),
+        state_schema_version=values.get("state_schema_version"),
     )
 
 

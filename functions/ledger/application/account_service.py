@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from ledger.application.account_codec import ACCOUNT_EVENTS, STATE_SCHEMA_VERSION, decode_state, encode_state
+from ledger.application.account_repository import AccountRepository, Loaded, StateCache
 from ledger.application.errors import (
     ConcurrencyConflictError,
     ForeignStreamError,
@@ -54,13 +55,7 @@ class Settings:
     snapshot_interval: int = 100
     max_attempts: int = 5
     idempotency_ttl: timedelta = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class Loaded:
-    state: Account | None
-    snapshot_version: int  # version of the snapshot the load started from; 0 when it replayed from the start
-    last_occurred_at: str | None
+    state_cache_size: int = 1000  # accounts whose last state a process keeps to skip the load (0: off)
 
 
 @dataclass
@@ -71,18 +66,23 @@ class AccountService:
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
     backoff: Callable[[int], None] = field(default=lambda attempt: None)
 
+    def __post_init__(self) -> None:
+        self.repository = AccountRepository(self.store, page_size=self.settings.snapshot_interval)
+        self.cache = StateCache(self.settings.state_cache_size)
+
     # --- commands ----------------------------------------------------------------------------------------------
 
     def execute(self, command: Command, context: CommandContext) -> CommandOutcome:
         """Run `command`, retrying on a lost race; an idempotent repeat returns the first outcome."""
-        for attempt in range(1, self.settings.max_attempts + 1):
-            try:
-                loaded = self._load(command.account_id)
-            except ForeignStreamError:
-                loaded = None
+        attempt = 0
+        while True:
+            loaded, cached = self._load_for_command(command.account_id)
             try:
                 events = self._decide(loaded, command, context)
             except (DomainError, PreconditionFailedError):
+                if cached:  # the refusal may come from a stale cache entry: decide again on a fresh load
+                    self.cache.forget(command.account_id)
+                    continue
                 replay = self._replay(context)
                 if replay is not None:
                     return replay
@@ -96,13 +96,28 @@ class AccountService:
                 if replay is not None:
                     return replay
             except ConcurrencyConflictError:
-                self.backoff(attempt)
+                self.cache.forget(command.account_id)
+                if not cached:
+                    attempt += 1
+                    if attempt >= self.settings.max_attempts:
+                        raise ConcurrencyConflictError(
+                            f"Account {command.account_id!r} kept changing under this command; it was tried "
+                            f"{self.settings.max_attempts} times. Send it again."
+                        ) from None
+                    self.backoff(attempt)
             else:
+                self.cache.put(command.account_id, Loaded(outcome.account, 0, outcome.account.updated_at))
                 return outcome
-        raise ConcurrencyConflictError(
-            f"Account {command.account_id!r} kept changing under this command; it was retried "
-            f"{self.settings.max_attempts} times. Send it again."
-        )
+
+    def _load_for_command(self, account_id: str) -> tuple[Loaded | None, bool]:
+        """(the state to decide on, whether it came from the cache); None for another aggregate type's id."""
+        cached = self.cache.get(account_id)
+        if cached is not None:
+            return cached, True
+        try:
+            return self.repository.load(account_id), False
+        except ForeignStreamError:
+            return None, False
 
     def _decide(self, loaded: Loaded | None, command: Command, context: CommandContext) -> list[Event]:
         if loaded is None:  # the id belongs to another aggregate type
@@ -141,13 +156,19 @@ class AccountService:
                 )
             )
             state = evolve(state, event, version, occurred_at)
+            records[-1] = replace(records[-1], state=encode_state(state), state_schema_version=STATE_SCHEMA_VERSION)
         assert state is not None
         snapshot = None
-        if state.version - loaded.snapshot_version >= self.settings.snapshot_interval:
+        if self._snapshot_due(loaded, state.version, len(events)):
             snapshot = SnapshotRecord(
                 AGGREGATE_TYPE, state.account_id, state.version, STATE_SCHEMA_VERSION, encode_state(state), occurred_at
             )
         return CommandOutcome(state, created=isinstance(command, OpenAccount)), records, snapshot
+
+    def _snapshot_due(self, loaded: Loaded, version: int, appended: int) -> bool:
+        """Every `snapshot_interval` versions, and at once when the load had to replay that many events."""
+        interval = self.settings.snapshot_interval
+        return version // interval > (version - appended) // interval or loaded.replayed >= interval
 
     def _idempotency(self, outcome: CommandOutcome, context: CommandContext) -> IdempotencyRecord | None:
         if context.idempotency is None:
@@ -190,7 +211,7 @@ class AccountService:
             if version is None:
                 raise AccountNotFoundError(f"Account {account_id!r} did not exist at {to_iso_ms(as_of)}.")
         try:
-            state = self._load(account_id, to_version=version).state
+            state = self.repository.load(account_id, to_version=version).state
         except ForeignStreamError:
             state = None
         if state is None:
@@ -226,33 +247,3 @@ class AccountService:
             data,
             record.metadata,
         )
-
-    # --- loading -----------------------------------------------------------------------------------------------
-
-    def _load(self, account_id: str, *, to_version: int | None = None) -> Loaded:
-        """Latest decodable snapshot at or below `to_version` plus the events after it, folded.
-
-        Reads one page of `snapshot_interval` items in the normal case, whatever the history's length; a snapshot
-        that no longer decodes is skipped and the fold starts from an older one or from the first event.
-        """
-        tail: list[EventRecord] = []
-        state: Account | None = None
-        snapshot_version = 0
-        last_occurred_at: str | None = None
-        for item in self.store.read_backward(
-            account_id, to_version=to_version, page_size=self.settings.snapshot_interval
-        ):
-            if item.aggregate_type != AGGREGATE_TYPE:
-                raise ForeignStreamError(f"{account_id!r} is a {item.aggregate_type} stream")
-            if isinstance(item, SnapshotRecord):
-                state = decode_state(item.schema_version, item.state)
-                if state is not None:
-                    snapshot_version = item.version
-                    last_occurred_at = state.updated_at
-                    break
-            else:
-                tail.append(item)
-        for record in reversed(tail):
-            state = evolve(state, ACCOUNT_EVENTS.decode(record), record.version, record.occurred_at)
-            last_occurred_at = record.occurred_at
-        return Loaded(state, snapshot_version, last_occurred_at)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Generic, TypeVar, cast
 
 from ledger.application.records import EventRecord, JsonObject
@@ -71,22 +72,31 @@ def from_json(cls: type[S], data: JsonObject) -> S:
 
     Raises CodecError for a missing or unknown field or a value of the wrong type (a bool is not an int).
     """
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = set(data) - names
+    fields = _fields(cast(Hashable, cls))
+    unknown = set(data) - fields.keys()
     if unknown:
         raise CodecError(f"{cls.__name__}: unknown field(s) {sorted(unknown)}")
     values: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if f.name not in data:
-            if f.default is dataclasses.MISSING:
-                raise CodecError(f"{cls.__name__}: missing field {f.name!r}")
+    for name, (hint, required) in fields.items():
+        if name not in data:
+            if required:
+                raise CodecError(f"{cls.__name__}: missing field {name!r}")
             continue
-        value = data[f.name]
-        if not _is_instance(value, hints[f.name]):
-            raise CodecError(f"{cls.__name__}.{f.name}: {value!r} is not a {hints[f.name]}")
-        values[f.name] = value
+        value = data[name]
+        if not _is_instance(value, hint):
+            raise CodecError(f"{cls.__name__}.{name}: {value!r} is not a {hint}")
+        values[name] = value
     return cls(**values)
+
+
+@cache
+def _fields(cls: Any) -> dict[str, tuple[Any, bool]]:
+    """{field name: (type, required)} of a dataclass, resolved once (type hints cost ~0.1 ms a call)."""
+    hints = typing.get_type_hints(cls)
+    return {
+        f.name: (hints[f.name], f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+        for f in dataclasses.fields(cls)
+    }
 
 
 def _is_instance(value: Any, hint: Any) -> bool:

@@ -29,7 +29,8 @@ class EventStore(Protocol):
         self, aggregate_id: str, *, to_version: int | None = None, page_size: int = 100
     ) -> Iterator[StreamItem]:
         """Events and snapshots from the newest (at or below `to_version`) back, a snapshot of version V coming
-        just before event V. Reads lazily, `page_size` items a call: stop iterating and no more is read."""
+        just before event V. Reads lazily: one item first (the newest usually carries the state), then
+        `page_size` items a call; stop iterating and no more is read."""
         ...
 
     def read_forward(self, aggregate_id: str, *, after: int, limit: int) -> list[EventRecord]:

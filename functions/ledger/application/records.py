@@ -23,6 +23,10 @@ class EventRecord:
     occurred_at: str  # UTC ISO-8601 with milliseconds, e.g. 2026-11-26T08:31:59.123Z
     data: JsonObject
     metadata: Mapping[str, str]
+    # The aggregate's state right after this event, encoded like a snapshot: a load that finds it on the newest
+    # event needs no other item. Optional: a writer may leave it out, and a reader ignores one it cannot decode.
+    state: JsonObject | None = None
+    state_schema_version: int | None = None
 
 
 @dataclass(frozen=True)

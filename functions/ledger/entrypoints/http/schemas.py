@@ -37,7 +37,7 @@ OPEN_ACCOUNT: Final[dict[str, Any]] = {
             "type": "string",
             "minLength": 1,
             "maxLength": 200,
-            "pattern": r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$",
+            "pattern": r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$",
             "x-pattern-message": "must contain a visible character and no control characters",
         },
         "currency": {

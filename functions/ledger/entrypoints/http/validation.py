@@ -18,6 +18,7 @@ from typing import Any
 from ledger.entrypoints.http.errors import FieldError, InvalidJsonError, PayloadTooLargeError, RequestValidationError
 
 MAX_BODY_BYTES = 64 * 1024
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _MAX_INTEGER_DIGITS = 30
 
 
@@ -146,6 +147,9 @@ def _check_object(value: dict[str, Any], schema: Mapping[str, Any], prefix: str,
 
 
 def _check_string(value: str, schema: Mapping[str, Any], field: str, errors: list[FieldError]) -> None:
+    if _LONE_SURROGATE.search(value):  # JSON's "\ud800" parses, but cannot be stored (UTF-8): a 500 otherwise
+        errors.append(FieldError(field, "must be valid Unicode text (no unpaired surrogate escapes)"))
+        return
     if "enum" in schema and value not in schema["enum"]:
         errors.append(FieldError(field, f"must be one of {', '.join(schema['enum'])}"))
     if len(value) < schema.get("minLength", 0):
