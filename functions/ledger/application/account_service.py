@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from ledger.application.account_codec import ACCOUNT_EVENTS, STATE_SCHEMA_VERSION, decode_state, encode_state
@@ -142,6 +142,7 @@ class AccountService:
         for event in events:
             version = (state.version if state else 0) + 1
             event_type, schema_version, data = ACCOUNT_EVENTS.encode(event)
+            state = evolve(state, event, version, occurred_at)
             records.append(
                 EventRecord(
                     aggregate_type=AGGREGATE_TYPE,
@@ -153,15 +154,16 @@ class AccountService:
                     occurred_at=occurred_at,
                     data=data,
                     metadata=metadata,
+                    state=encode_state(state),
+                    state_schema_version=STATE_SCHEMA_VERSION,
                 )
             )
-            state = evolve(state, event, version, occurred_at)
-            records[-1] = replace(records[-1], state=encode_state(state), state_schema_version=STATE_SCHEMA_VERSION)
         assert state is not None
+        assert records[-1].state is not None
         snapshot = None
         if self._snapshot_due(loaded, state.version, len(events)):
             snapshot = SnapshotRecord(
-                AGGREGATE_TYPE, state.account_id, state.version, STATE_SCHEMA_VERSION, encode_state(state), occurred_at
+                AGGREGATE_TYPE, state.account_id, state.version, STATE_SCHEMA_VERSION, records[-1].state, occurred_at
             )
         return CommandOutcome(state, created=isinstance(command, OpenAccount)), records, snapshot
 

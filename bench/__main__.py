@@ -1,0 +1,89 @@
+"""`python -m bench` (`make bench`): run the four figures and print the table (or JSON with --json).
+
+The benchmark informs, it does not gate: it exits 0 whatever the verdicts, and non-zero only when it cannot run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from importlib.metadata import version
+from typing import Any
+
+from bench import imports, reads, throughput
+from bench.aws import use_fake_credentials
+from bench.report import Note, Report, Row
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
+    parser.add_argument(
+        "--only", type=int, action="append", choices=(1, 2, 3, 4), help="run only this figure (repeatable)"
+    )
+    parser.add_argument("--reads", type=_positive, default=21, help="state reads per account for figure 2 (default 21)")
+    parser.add_argument(
+        "--imports", type=_positive, default=5, help="fresh processes per subject for figure 3 (default 5)"
+    )
+    parser.add_argument(
+        "--profile-commands",
+        type=int,
+        default=100,
+        help="warm commands profiled when figure 4 misses (default 100; 0: none)",
+    )
+    parser.add_argument(
+        "--snapshot-interval",
+        type=_positive,
+        help="what-if: override the topology's SNAPSHOT_INTERVAL for figures 1, 2 and 4 (a note says so)",
+    )
+    args = parser.parse_args(argv)
+    figures = set(args.only or (1, 2, 3, 4))
+
+    use_fake_credentials()
+    report = Report(machine=machine())
+    if args.snapshot_interval is not None:
+        report.notes.append(f"what-if run: SNAPSHOT_INTERVAL={args.snapshot_interval}, not the topology's value.")
+    started = time.perf_counter()
+    if figures & {1, 2}:
+        _add(report, "reads", reads.run(snapshot_interval=args.snapshot_interval, reads=args.reads), figures)
+    if 3 in figures:
+        _add(report, "imports", imports.run(runs=args.imports), figures)
+    if 4 in figures:
+        result = throughput.run(snapshot_interval=args.snapshot_interval, profile_commands=args.profile_commands)
+        _add(report, "throughput", result, figures)
+    report.details["seconds"] = round(time.perf_counter() - started, 1)
+    print(report.json() if args.json else report.text())
+    return 0
+
+
+def _positive(raw: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a positive integer")
+    return int(raw)
+
+
+def machine() -> dict[str, Any]:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "moto": version("moto"),
+        "boto3": version("boto3"),
+        "powertools": version("aws-lambda-powertools"),
+        "load (1 min) at start": None if load is None else round(load, 2),
+    }
+
+
+def _add(report: Report, name: str, result: tuple[list[Row], list[Note], dict[str, Any]], figures: set[int]) -> None:
+    rows, notes, details = result
+    report.rows += [row for row in rows if row.figure in figures]
+    report.notes += [text for figure, text in notes if figure in figures]
+    report.details[name] = details
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""The DynamoDB event store seen through a counter of the items a load actually uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from ledger.application.ports import EventStore
+from ledger.application.records import EventRecord, IdempotencyRecord, SnapshotRecord, StreamItem
+
+
+class CountingStore:
+    """Delegates every call; counts the items the service draws from `read_backward`. The load stops at the first
+    item with a state it can decode (usually the newest event): items a Query returned past it were read, not used."""
+
+    def __init__(self, inner: EventStore) -> None:
+        self.inner = inner
+        self.items_used = 0
+
+    def append(
+        self,
+        events: Sequence[EventRecord],
+        *,
+        snapshot: SnapshotRecord | None = None,
+        idempotency: IdempotencyRecord | None = None,
+    ) -> None:
+        self.inner.append(events, snapshot=snapshot, idempotency=idempotency)
+
+    def read_backward(
+        self, aggregate_id: str, *, to_version: int | None = None, page_size: int = 100
+    ) -> Iterator[StreamItem]:
+        for item in self.inner.read_backward(aggregate_id, to_version=to_version, page_size=page_size):
+            self.items_used += 1
+            yield item
+
+    def read_forward(self, aggregate_id: str, *, after: int, limit: int) -> list[EventRecord]:
+        return self.inner.read_forward(aggregate_id, after=after, limit=limit)
+
+    def version_at(self, aggregate_id: str, instant: str) -> int | None:
+        return self.inner.version_at(aggregate_id, instant)
+
+    def idempotency_record(self, key: str, *, now: int) -> IdempotencyRecord | None:
+        return self.inner.idempotency_record(key, now=now)
