@@ -10,7 +10,7 @@ import base64
 import re
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -25,7 +25,7 @@ def http_api_event(
     route_key: str = "$default",
     path_parameters: Mapping[str, str] | None = None,
     raw_query_string: str = "",
-    headers: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
     body: bytes | None = None,
     source_ip: str = "127.0.0.1",
     request_id: str | None = None,
@@ -34,11 +34,15 @@ def http_api_event(
     authorizer: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One request as API Gateway hands it to Lambda: lowercased headers (repeats joined by commas), cookies
-    split out, repeated query parameters joined by commas, and a binary body base64-encoded."""
+    split out, repeated query parameters joined by commas, and a binary body base64-encoded.
+
+    `headers` may be a mapping or (name, value) pairs, where a name can repeat as it can on the wire."""
+    pairs = headers.items() if isinstance(headers, Mapping) else (headers or ())
     lowered: dict[str, str] = {}
-    for name, value in (headers or {}).items():
+    for name, value in pairs:
         key = name.lower()
-        lowered[key] = f"{lowered[key]},{value}" if key in lowered else value
+        separator = "; " if key == "cookie" else ","  # two Cookie headers are one list of cookies
+        lowered[key] = f"{lowered[key]}{separator}{value}" if key in lowered else value
     cookies = [c.strip() for c in lowered.pop("cookie", "").split(";") if c.strip()]
     query: dict[str, str] = {}
     for name, value in parse_qsl(raw_query_string, keep_blank_values=True):

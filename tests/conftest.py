@@ -1,4 +1,5 @@
-"""Shared test setup: every scope runs with fake AWS credentials, so no test can reach a real account."""
+"""Shared test setup: every scope runs with fake AWS credentials, so no test can reach a real account, except the
+e2e suite pointed at a deployed API (E2E_BASE_URL), which signs with the caller's own credentials."""
 
 from __future__ import annotations
 
@@ -7,9 +8,6 @@ import os
 import pytest
 
 for name, value in {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -17,7 +15,10 @@ for name, value in {
     "POWERTOOLS_DEV": "false",
 }.items():
     os.environ.setdefault(name, value)
-os.environ.pop("AWS_PROFILE", None)
+if not os.environ.get("E2E_BASE_URL"):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        os.environ[name] = "testing"
+    os.environ.pop("AWS_PROFILE", None)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

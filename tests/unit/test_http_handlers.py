@@ -146,6 +146,8 @@ def test_a_body_over_64_kib_gets_413(store: InMemoryEventStore) -> None:
         ({"owner": "Ann", "account_id": "has space"}, "account_id"),
         ({"owner": "Ann", "initial_balance": -1}, "initial_balance"),
         ({"owner": 5}, "owner"),
+        ({"owner": "A\u0000B"}, "owner"),
+        ({"owner": "\ud800"}, "owner"),
     ],
 )
 def test_opening_validates_every_field(store: InMemoryEventStore, body: dict[str, Any], field: str) -> None:

@@ -1,0 +1,103 @@
+"""`python -m local` (`make run`): the ledger on this machine.
+
+moto on 127.0.0.1:$AWS_PORT with the topology's tables, the functions' handlers behind an API Gateway-like HTTP API
+on 127.0.0.1:$PORT, data journaled under $DATA_DIR and reloaded on start. Ctrl-C (or SIGTERM) stops it cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from local.journal import DataDirInUseError, JournalError
+from local.logs import log
+from local.runtime import LocalRuntime, Options
+
+
+def parse_args(argv: list[str] | None = None) -> Options:
+    env = os.environ
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__.split("\n\n")[1])
+    parser.add_argument("--port", type=int, default=int(env.get("PORT") or 8000), help="HTTP API port ($PORT, 8000)")
+    parser.add_argument(
+        "--aws-port", type=int, default=int(env.get("AWS_PORT") or 4566), help="moto's port ($AWS_PORT, 4566)"
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path(env.get("DATA_DIR") or ".local"), help="journal directory ($DATA_DIR)"
+    )
+    parser.add_argument("--reset", action="store_true", help="delete the journaled data and start empty")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=int(env.get("LOCAL_CONCURRENCY") or 4),
+        help="execution environments per function ($LOCAL_CONCURRENCY, 4)",
+    )
+    args = parser.parse_args(argv)
+    if args.concurrency < 1:
+        parser.error("--concurrency must be at least 1")
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+    poll = float(env.get("LOCAL_JOURNAL_POLL_SECONDS") or 1.0)  # tests shorten it to stress the journal
+    return Options(
+        port=args.port,
+        aws_port=args.aws_port,
+        data_dir=args.data_dir,
+        reset=args.reset,
+        concurrency=args.concurrency,
+        region=region,
+        journal_poll_seconds=poll,
+    )
+
+
+def banner(runtime: LocalRuntime) -> str:
+    api, aws, data = runtime.api_url, runtime.aws_url, runtime.options.data_dir
+    region = runtime.options.region
+    tables = ", ".join(table.local_name for table in runtime.topology.tables)
+    return f"""
+  Ledger API     {api}
+  OpenAPI        {api}/openapi.json
+  AWS (moto)     {aws}   tables: {tables}
+                 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
+                   aws --endpoint-url {aws} --region {region} dynamodb scan --table-name ledger-events
+  Data           {data}/ (reloaded on start; --reset starts empty)
+  Try            curl -si -X POST {api}/accounts -H 'content-type: application/json' \\
+                   -d '{{"owner": "Ada", "initial_balance": 10000}}'
+                 make demo
+  Ctrl-C stops.
+
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal received", extra={"signal": signal.Signals(signum).name})
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    runtime = LocalRuntime(options)
+    try:
+        runtime.start()
+    except (OSError, DataDirInUseError, JournalError) as error:
+        log.error("cannot start", extra={"error": str(error)})
+        sys.stderr.write(f"cannot start the local runtime: {error}\n")
+        return 1
+    except Exception:  # what was started is stopped by now; say what happened and fail
+        log.exception("cannot start")
+        return 1
+    sys.stdout.write(banner(runtime))
+    sys.stdout.flush()
+    while not stop.wait(0.5):
+        pass
+    runtime.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

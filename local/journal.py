@@ -1,0 +1,253 @@
+"""Local data that survives a restart: each durable table's writes, appended to `<data-dir>/<table id>.jsonl`.
+
+How it works:
+- On start, the tables are created without streams and every journal is put back into moto: its lines in order
+  (a later write of a key wins, a delete removes it), minus the records whose TTL attribute has passed (DynamoDB
+  would have expired them). Then each durable table's stream is turned on (NEW_IMAGE; the idempotency table has no
+  stream in the deployed topology, so its local copy gets one for this purpose only): the streams hold this run's
+  writes only, so nothing reloaded is journaled twice.
+- The journal drains the streams into the files (one JSON object a line, DynamoDB JSON as on the wire) and fsyncs
+  them: after every request that may write, before its response is sent (the gateway calls `drain`), every second
+  for writes made by other clients (`aws --endpoint-url ...`), and on shutdown. It reads the streams in process
+  (`MotoServer.stream_records`, which says why not through the Streams API).
+- A line torn by a crash (no newline at the end of the file) is cut off on start; any other unreadable line stops the
+  start with a message, rather than losing data silently.
+- `--reset` deletes the journals. A lock file keeps two runtimes from sharing one data directory.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Protocol, cast
+
+from infra.topology import Table
+from local.logs import log
+from local.resources import enable_stream
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_BATCH = 25  # BatchWriteItem's limit
+
+
+class StreamSource(Protocol):
+    def stream_records(self, table_name: str, region: str, after: str | None) -> list[dict[str, Any]]:
+        """GetRecords' records of the table's stream after sequence number `after` (None: all of them)."""
+
+
+class JournalError(RuntimeError):
+    """A journal cannot be read back (the runtime refuses to start rather than lose data)."""
+
+
+class DataDirInUseError(RuntimeError):
+    pass
+
+
+@dataclass
+class _Stream:
+    table: Table
+    file: IO[str]
+    position: str | None = None  # the last sequence number written
+
+
+class Journal:
+    def __init__(
+        self,
+        data_dir: Path,
+        tables: tuple[Table, ...],
+        dynamodb: DynamoDBClient,
+        source: StreamSource,
+        region: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self._dir = data_dir
+        self._tables = tuple(t for t in tables if t.durable_locally)
+        self._dynamodb = dynamodb
+        self._source = source
+        self._region = region
+        self._clock = clock
+        self._poll_seconds = poll_seconds
+        self._streams: list[_Stream] = []
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._poller: threading.Thread | None = None
+        self._dir.mkdir(parents=True, exist_ok=True)
+        self._lock_file = (self._dir / ".lock").open("w")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            self._lock_file.close()
+            raise DataDirInUseError(f"another local runtime is using {self._dir}") from error
+
+    def path(self, table: Table) -> Path:
+        return self._dir / f"{table.id}.jsonl"
+
+    def reset(self) -> None:
+        for table in self._tables:
+            self.path(table).unlink(missing_ok=True)
+        log.info("journal reset", extra={"data_dir": str(self._dir)})
+
+    # --- start: reload, then journal from the streams -------------------------------------------------------
+
+    def restore(self) -> dict[str, int]:
+        """Put every journaled item back into its (stream-less, empty) table; returns items per table id."""
+        restored = {}
+        for table in self._tables:
+            items, expired = _live_items(table, self._read(table), now=self._clock())
+            for start in range(0, len(items), _BATCH):
+                self._batch_put(table, items[start : start + _BATCH])
+            restored[table.id] = len(items)
+            log.info("journal restored", extra={"table": table.local_name, "items": len(items), "expired": expired})
+        return restored
+
+    def start(self) -> None:
+        """Turn the durable tables' streams on and journal what they carry from now on."""
+        for table in self._tables:
+            enable_stream(self._dynamodb, table)
+            self._streams.append(_Stream(table, self.path(table).open("a", encoding="utf-8")))
+        self._poller = threading.Thread(target=self._poll, name="journal", daemon=True)
+        self._poller.start()
+
+    # --- running ---------------------------------------------------------------------------------------------
+
+    def drain(self) -> int:
+        """Write every stream record not yet journaled to disk (fsynced); returns how many were written."""
+        written = 0
+        with self._lock:
+            for stream in self._streams:
+                lines = [_line(record) for record in self._new_records(stream)]
+                if lines:
+                    stream.file.write("".join(lines))
+                    stream.file.flush()
+                    os.fsync(stream.file.fileno())
+                    written += len(lines)
+        return written
+
+    def close(self) -> None:
+        self._stopped.set()
+        if self._poller is not None:
+            self._poller.join(timeout=5)
+        written = self.drain()
+        with self._lock:
+            for stream in self._streams:
+                stream.file.close()
+            self._streams.clear()
+        self._lock_file.close()
+        log.info("journal closed", extra={"written_on_close": written})
+
+    def _poll(self) -> None:
+        while not self._stopped.wait(self._poll_seconds):
+            try:
+                self.drain()
+            except Exception:
+                log.exception("journal drain failed")
+
+    def _new_records(self, stream: _Stream) -> list[dict[str, Any]]:
+        records = self._source.stream_records(stream.table.local_name, self._region, stream.position)
+        if records:
+            stream.position = records[-1]["dynamodb"]["SequenceNumber"]
+        return records
+
+    # --- reading back ----------------------------------------------------------------------------------------
+
+    def _read(self, table: Table) -> Iterator[dict[str, Any]]:
+        path = self.path(table)
+        if not path.exists():
+            return
+        with path.open("r+b") as file:
+            content = file.read()
+            complete = content.rfind(b"\n") + 1
+            if complete < len(content):
+                log.warning(
+                    "journal ends with a torn line (a crash mid-write); cutting it off",
+                    extra={"file": str(path), "bytes": len(content) - complete},
+                )
+                file.truncate(complete)
+        for number, line in enumerate(content[:complete].splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+                if entry["op"] not in ("put", "delete"):
+                    raise ValueError(f"unknown op {entry['op']!r}")
+            except (ValueError, KeyError, TypeError) as error:
+                raise JournalError(
+                    f"{path}:{number} is not a journal line ({error}); repair or move the file, or start with --reset"
+                ) from error
+            yield entry
+
+    def _batch_put(self, table: Table, items: list[dict[str, Any]]) -> None:
+        requests: list[dict[str, Any]] = [{"PutRequest": {"Item": item}} for item in items]
+        while requests:
+            response = self._dynamodb.batch_write_item(RequestItems=cast(Any, {table.local_name: requests}))
+            requests = cast(list[dict[str, Any]], response.get("UnprocessedItems", {}).get(table.local_name, []))
+
+
+def _live_items(table: Table, entries: Iterator[dict[str, Any]], *, now: float) -> tuple[list[dict[str, Any]], int]:
+    """The table's items after replaying `entries` in order, without those whose TTL has passed."""
+    keys = [table.partition_key.name, *([table.sort_key.name] if table.sort_key else [])]
+    items: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        key = json.dumps([entry.get("key", entry.get("item", {})).get(name) for name in keys], sort_keys=True)
+        if entry["op"] == "put":
+            items[key] = _from_json(entry["item"])
+        else:
+            items.pop(key, None)
+    live = [item for item in items.values() if not _expired(table, item, now)]
+    return live, len(items) - len(live)
+
+
+def _expired(table: Table, item: Mapping[str, Any], now: float) -> bool:
+    ttl = item.get(table.ttl_attribute or "", {}).get("N")
+    try:
+        return ttl is not None and float(ttl) < now
+    except ValueError:
+        return False  # DynamoDB ignores a TTL attribute that is not a number of seconds
+
+
+def _line(record: Mapping[str, Any]) -> str:
+    change = record["dynamodb"]
+    if record["eventName"] == "REMOVE":
+        entry: dict[str, Any] = {"op": "delete", "key": _to_json(change["Keys"])}
+    else:
+        entry = {"op": "put", "item": _to_json(change["NewImage"])}
+    entry["seq"] = change["SequenceNumber"]
+    return json.dumps(entry, separators=(",", ":")) + "\n"
+
+
+def _to_json(value: Any) -> Any:
+    """boto3's attribute values (binary as bytes) -> DynamoDB JSON as on the wire (binary as base64)."""
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, Mapping):
+        return {key: _to_json(element) for key, element in value.items()}
+    if isinstance(value, list | set | tuple):
+        return [_to_json(element) for element in value]
+    return value
+
+
+def _from_json(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _attribute(value) for name, value in item.items()}
+
+
+def _attribute(value: Mapping[str, Any]) -> dict[str, Any]:
+    ((kind, content),) = value.items()
+    if kind == "B":
+        return {"B": base64.b64decode(content)}
+    if kind == "BS":
+        return {"BS": [base64.b64decode(element) for element in content]}
+    if kind == "M":
+        return {"M": _from_json(content)}
+    if kind == "L":
+        return {"L": [_attribute(element) for element in content]}
+    return {kind: content}

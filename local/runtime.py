@@ -1,0 +1,112 @@
+"""The whole system on one machine: moto, the topology's tables (with their journaled data), the functions, the HTTP
+API. `LocalRuntime.start` brings them up in that order; `stop` takes them down in reverse, the journal flushed."""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from infra.topology import TOPOLOGY, Topology
+from local.environment import SCRUBBED, aws_environment, function_environment, function_name
+from local.gateway import Gateway
+from local.journal import Journal
+from local.lambdas import FunctionPool, FunctionSpec
+from local.logs import log
+from local.moto_server import MotoServer
+from local.resources import create_table
+from local.routing import Router
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Options:
+    port: int = 8000
+    aws_port: int = 4566
+    data_dir: Path = Path(".local")
+    reset: bool = False
+    concurrency: int = 4  # execution environments per function
+    journal_poll_seconds: float = 1.0  # how often writes made directly on moto (aws CLI) are journaled
+    region: str = "us-east-1"
+
+
+class LocalRuntime:
+    def __init__(self, options: Options, topology: Topology = TOPOLOGY) -> None:
+        self.options = options
+        self.topology = topology
+        self._stack = ExitStack()
+        self.api_url = ""
+        self.aws_url = ""
+
+    def start(self) -> None:
+        """Bring everything up; on any failure, take down what was started and raise."""
+        with ExitStack() as stack:
+            self._start(stack)
+            self._stack = stack.pop_all()
+
+    def stop(self) -> None:
+        log.info("stopping")
+        self._stack.close()
+        log.info("stopped")
+
+    def _start(self, stack: ExitStack) -> None:
+        options = self.options
+        moto = MotoServer(HOST, options.aws_port)  # binds now: a busy port fails before anything else happens
+        stack.callback(moto.stop)
+        self.aws_url = moto.url
+        for name in SCRUBBED:
+            os.environ.pop(name, None)
+        os.environ.update(aws_environment(moto.url, options.region))
+        moto.start()
+
+        dynamodb = _dynamodb(moto.url, options.region)
+        journal = Journal(
+            options.data_dir,
+            self.topology.tables,
+            dynamodb,
+            moto,
+            options.region,
+            poll_seconds=options.journal_poll_seconds,
+        )
+        stack.callback(journal.close)
+        if options.reset:
+            journal.reset()
+        for table in self.topology.tables:
+            create_table(dynamodb, table, with_stream=not table.durable_locally)
+        journal.restore()
+
+        pools = {
+            function.id: FunctionPool(
+                FunctionSpec(
+                    function,
+                    function_name(function),
+                    {
+                        **os.environ,
+                        **function_environment(self.topology, function, endpoint_url=moto.url, region=options.region),
+                    },
+                    options.region,
+                ),
+                options.concurrency,
+            )
+            for function in self.topology.functions
+        }
+        for pool in pools.values():
+            stack.callback(pool.close)
+        gateway = Gateway(HOST, options.port, Router(self.topology), pools, after_write=journal.drain)
+        stack.callback(gateway.stop)
+        journal.start()
+        gateway.start()
+        self.api_url = gateway.url
+        log.info("ready", extra={"api": self.api_url, "aws_endpoint": self.aws_url, "data_dir": str(options.data_dir)})
+
+
+def _dynamodb(endpoint_url: str, region: str) -> DynamoDBClient:
+    import boto3
+
+    return boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region)
