@@ -1,4 +1,5 @@
-"""The event store's tables, built from the topology, encrypted with one customer-managed key."""
+"""The topology's DynamoDB tables (the event store, idempotency records, read models), built from the topology and
+encrypted with one customer-managed key."""
 
 from __future__ import annotations
 
@@ -31,14 +32,19 @@ _STREAM_VIEWS: Mapping[str, dynamodb.StreamViewType] = {
 class EventStore(Construct):
     """Every table of the topology: on-demand, point-in-time recovery, KMS (customer-managed key, rotated),
     retained on stack deletion and protected against deletion. Events are the system of record: losing the
-    table loses the ledger, so nothing here can be removed by a `cdk destroy` or a replacement."""
+    table loses the ledger, so nothing here can be removed by a `cdk destroy` or a replacement.
+
+    The read models (accounts, alerts, reports) get the same protections although `ledger.rebuild` can replay them
+    from the events: a rebuild of a large ledger takes a while during which the read API answers from an empty
+    table, point-in-time recovery is the faster repair, and the notifications table is no read model at all (it is
+    what keeps a redelivered alert from notifying twice). On-demand tables cost nothing while idle."""
 
     def __init__(self, scope: Construct, construct_id: str, *, topology: Topology) -> None:
         super().__init__(scope, construct_id)
         self.key = kms.Key(
             self,
             "Key",
-            description="Encrypts the ledger's DynamoDB tables (events, idempotency) and their streams",
+            description="Encrypts the ledger's DynamoDB tables (events, idempotency, read models) and their streams",
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
@@ -68,6 +74,13 @@ class EventStore(Construct):
                 index_name=index.name,
                 sort_key=_attribute(index.sort_key),
                 projection_type=_PROJECTIONS[index.projection],
+            )
+        for global_index in spec.global_indexes:
+            table.add_global_secondary_index(
+                index_name=global_index.name,
+                partition_key=_attribute(global_index.partition_key),
+                sort_key=_attribute(global_index.sort_key) if global_index.sort_key else None,
+                projection_type=_PROJECTIONS[global_index.projection],
             )
         return table
 

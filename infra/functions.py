@@ -8,13 +8,12 @@ from types import MappingProxyType
 from typing import Final, cast
 
 from aws_cdk import Acknowledgment, CfnResource, Duration, Validations
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.access import function_statements
+from infra.access import Resources, function_statements
 from infra.powertools import powertools_layer
 from infra.topology import Function, Topology
 
@@ -38,26 +37,23 @@ LOG_LEVEL: Final = "INFO"
 
 class LedgerFunctions(Construct):
     """One Lambda function per topology function, each with its own role that holds exactly the topology's
-    table access (no AWS managed policies), its own log group with a retention, and X-Ray active tracing."""
+    access and the reads its event sources need (no AWS managed policies), its own log group with a retention,
+    and X-Ray active tracing. Every function gets the same environment: where each table, stream and topic is."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        topology: Topology,
-        tables: Mapping[str, dynamodb.ITable],
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, topology: Topology, resources: Resources) -> None:
         super().__init__(scope, construct_id)
         self._topology = topology
-        self._tables = tables
+        self._resources = resources
         self._code = lambda_.Code.from_asset(str(SOURCE), exclude=list(SOURCE_EXCLUDES))
         self._layer = powertools_layer(self, "PowertoolsLayer", runtime=RUNTIME, architecture=ARCHITECTURE)
         self._environment = {
-            **{table.env_var: tables[table.id].table_name for table in topology.tables},
+            **{table.env_var: resources.tables[table.id].table_name for table in topology.tables},
+            **{stream.env_var: resources.streams[stream.id].stream_name for stream in topology.streams},
+            **{topic.env_var: resources.topics[topic.id].topic_arn for topic in topology.topics},
             **topology.environment,
             "POWERTOOLS_LOG_LEVEL": LOG_LEVEL,
         }
+        self.roles: dict[str, iam.Role] = {}
         self.functions: Mapping[str, lambda_.Function] = MappingProxyType(
             {function.id: self._function(function) for function in topology.functions}
         )
@@ -69,9 +65,10 @@ class LedgerFunctions(Construct):
             scope,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"{spec.id} function: its topology table access, its log group, X-Ray",
+            description=f"{spec.id} function: its topology access, its event sources, its log group, X-Ray",
         )
-        for statement in function_statements(spec, self._topology, self._tables):
+        self.roles[spec.id] = role
+        for statement in function_statements(spec, self._topology, self._resources):
             role.add_to_policy(statement)
         log_group.grant_write(role)
         function = lambda_.Function(
@@ -99,8 +96,8 @@ class LedgerFunctions(Construct):
             Acknowledgment(
                 id="AwsSolutions-IAM5[Resource::*]",
                 reason="Only X-Ray's xray:PutTraceSegments and xray:PutTelemetryRecords (added by active tracing) "
-                "use Resource '*': X-Ray supports no resource-level permissions for them. Every DynamoDB, KMS "
-                "and Logs statement names its resource.",
+                "use Resource '*': X-Ray supports no resource-level permissions for them. Every DynamoDB, "
+                "Kinesis, SNS, SQS, KMS and Logs statement names its resource.",
             )
         )
         return function

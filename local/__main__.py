@@ -11,12 +11,20 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
 
+from local.chaos import ENVIRONMENT as CHAOS_ENVIRONMENT
+from local.chaos import ChaosSettings
 from local.journal import DataDirInUseError, JournalError
 from local.logs import log
+from local.pipeline import STATUS_FILE
+from local.rebuild import RebuildError
 from local.runtime import LocalRuntime, Options
+
+# `--chaos`: every switch on at once, at these rates, unless set one by one.
+CHAOS_PRESET = ChaosSettings(duplicate=0.2, fail_before=0.1, fail_midway=0.1, shuffle=0.5)
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -36,9 +44,33 @@ def parse_args(argv: list[str] | None = None) -> Options:
         default=int(env.get("LOCAL_CONCURRENCY") or 4),
         help="execution environments per function ($LOCAL_CONCURRENCY, 4)",
     )
+    chaos = parser.add_argument_group(
+        "chaos",
+        "what at-least-once delivery allows, made frequent, for the event source mappings (fractions of "
+        "batches, 0 to 1; docs/local-runtime.md)",
+    )
+    chaos.add_argument(
+        "--chaos",
+        action="store_true",
+        help=f"every switch on: duplicate {CHAOS_PRESET.duplicate}, fail-before {CHAOS_PRESET.fail_before}, "
+        f"fail-midway {CHAOS_PRESET.fail_midway}, shuffle {CHAOS_PRESET.shuffle} (the switches below override)",
+    )
+    for name, help_ in (
+        ("duplicate", "batches delivered twice"),
+        ("fail_before", "invocations failed before the function runs"),
+        ("fail_midway", "invocations given half the batch, then failed"),
+        ("shuffle", "batches delivered in a random order"),
+    ):
+        flag = f"--chaos-{name.replace('_', '-')}"
+        chaos.add_argument(flag, type=float, metavar="F", help=f"{help_} (${CHAOS_ENVIRONMENT[name]})")
+    chaos.add_argument("--chaos-seed", type=int, metavar="N", help=f"seed of the draws (${CHAOS_ENVIRONMENT['seed']})")
     args = parser.parse_args(argv)
     if args.concurrency < 1:
         parser.error("--concurrency must be at least 1")
+    try:
+        settings = chaos_settings(args, env)
+    except ValueError as error:
+        parser.error(str(error))
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
     poll = float(env.get("LOCAL_JOURNAL_POLL_SECONDS") or 1.0)  # tests shorten it to stress the journal
     return Options(
@@ -49,19 +81,44 @@ def parse_args(argv: list[str] | None = None) -> Options:
         concurrency=args.concurrency,
         region=region,
         journal_poll_seconds=poll,
+        chaos=settings,
     )
+
+
+def chaos_settings(args: argparse.Namespace, env: Mapping[str, str]) -> ChaosSettings:
+    """The preset (`--chaos`, or LOCAL_CHAOS=1) if asked for, then the environment's switches, then the flags'."""
+    base = CHAOS_PRESET if args.chaos or env.get("LOCAL_CHAOS") == "1" else ChaosSettings()
+    values = vars(ChaosSettings.from_env(env, base)).copy()
+    for name in ("duplicate", "fail_before", "fail_midway", "shuffle", "seed"):
+        flag = getattr(args, f"chaos_{name}")
+        if flag is not None:
+            values[name] = flag
+    return ChaosSettings(**values)
 
 
 def banner(runtime: LocalRuntime) -> str:
     api, aws, data = runtime.api_url, runtime.aws_url, runtime.options.data_dir
     region = runtime.options.region
     tables = ", ".join(table.local_name for table in runtime.topology.tables)
+    streams = ", ".join(stream.name for stream in runtime.topology.streams)
+    queues = runtime.pipeline.queues.notifications.values() if runtime.pipeline else ()
+    notifications = "".join(
+        f"""
+  Notifications  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
+                   aws --endpoint-url {aws} --region {region} sqs receive-message --queue-url {url} \\
+                   --max-number-of-messages 10"""
+        for url in queues
+    )
+    chaos = runtime.options.chaos
+    chaos_line = f"\n  Chaos          {vars(chaos)}" if chaos.enabled else ""
     return f"""
   Ledger API     {api}
   OpenAPI        {api}/openapi.json
   AWS (moto)     {aws}   tables: {tables}
+                 Kinesis: {streams}
                  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
-                   aws --endpoint-url {aws} --region {region} dynamodb scan --table-name ledger-events
+                   aws --endpoint-url {aws} --region {region} dynamodb scan --table-name ledger-events{notifications}
+  Pipeline       python -m local.status --data-dir {data}   (or {data}/{STATUS_FILE}){chaos_line}
   Data           {data}/ (reloaded on start; --reset starts empty)
   Try            curl -si -X POST {api}/accounts -H 'content-type: application/json' \\
                    -d '{{"owner": "Ada", "initial_balance": 10000}}'
@@ -84,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     runtime = LocalRuntime(options)
     try:
         runtime.start()
-    except (OSError, DataDirInUseError, JournalError) as error:
+    except (OSError, DataDirInUseError, JournalError, RebuildError) as error:
         log.error("cannot start", extra={"error": str(error)})
         sys.stderr.write(f"cannot start the local runtime: {error}\n")
         return 1

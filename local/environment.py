@@ -1,11 +1,12 @@
 """The environment of the local runtime and of each function it runs: moto's endpoint, fake credentials, and the
-variables the CDK stack gives the deployed function (tables' names from the topology, its shared settings)."""
+variables the CDK stack gives the deployed function (tables' and Kinesis streams' names, topics' ARNs, the
+topology's shared settings), plus the ARNs the local runtime gives its functions, topics and roles."""
 
 from __future__ import annotations
 
 from typing import Final
 
-from infra.topology import Function, Topology
+from infra.topology import Function, Topic, Topology
 
 LOCAL_ACCOUNT_ID: Final = "123456789012"  # moto's default account
 
@@ -37,14 +38,41 @@ def function_name(function: Function) -> str:
     return f"ledger-{function.id}"
 
 
-def function_environment(topology: Topology, function: Function, *, endpoint_url: str, region: str) -> dict[str, str]:
-    """What the deployed function sees, pointed at moto: the tables' names and the topology's shared settings, plus
-    what the Lambda service sets."""
+def function_arn(function: Function, region: str) -> str:
+    return f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT_ID}:function:{function_name(function)}"
+
+
+def role_arn(function: Function) -> str:
+    """The execution role Lambda names as a Kinesis record's `invokeIdentityArn`."""
+    return f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{function_name(function)}-role"
+
+
+def topic_arn(topic: Topic, region: str) -> str:
+    return f"arn:aws:sns:{region}:{LOCAL_ACCOUNT_ID}:{topic.name}"
+
+
+def kinesis_stream_arn(name: str, region: str) -> str:
+    return f"arn:aws:kinesis:{region}:{LOCAL_ACCOUNT_ID}:stream/{name}"
+
+
+def resource_environment(topology: Topology, *, endpoint_url: str, region: str) -> dict[str, str]:
+    """What every function (and `python -m ledger.rebuild`) reads, pointed at moto: the tables' and Kinesis streams'
+    names, the topics' ARNs, the topology's shared settings."""
     return {
         **aws_environment(endpoint_url, region),
         **{table.env_var: table.local_name for table in topology.tables},
+        **{stream.env_var: stream.name for stream in topology.streams},
+        **{topic.env_var: topic_arn(topic, region) for topic in topology.topics},
         **topology.environment,
         "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+
+
+def function_environment(topology: Topology, function: Function, *, endpoint_url: str, region: str) -> dict[str, str]:
+    """What the deployed function sees, pointed at moto (`resource_environment`), plus what the Lambda service
+    sets."""
+    return {
+        **resource_environment(topology, endpoint_url=endpoint_url, region=region),
         "AWS_LAMBDA_FUNCTION_NAME": function_name(function),
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",

@@ -26,9 +26,10 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Protocol, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from infra.topology import Table
+from local.dynamodb_streams import StreamCursor, StreamSource, wire_json
 from local.logs import log
 from local.resources import enable_stream
 
@@ -36,11 +37,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 _BATCH = 25  # BatchWriteItem's limit
-
-
-class StreamSource(Protocol):
-    def stream_records(self, table_name: str, region: str, after: str | None) -> list[dict[str, Any]]:
-        """GetRecords' records of the table's stream after sequence number `after` (None: all of them)."""
 
 
 class JournalError(RuntimeError):
@@ -55,7 +51,7 @@ class DataDirInUseError(RuntimeError):
 class _Stream:
     table: Table
     file: IO[str]
-    position: str | None = None  # the last sequence number written
+    cursor: StreamCursor  # at the last record written
 
 
 class Journal:
@@ -114,7 +110,8 @@ class Journal:
         """Turn the durable tables' streams on and journal what they carry from now on."""
         for table in self._tables:
             enable_stream(self._dynamodb, table)
-            self._streams.append(_Stream(table, self.path(table).open("a", encoding="utf-8")))
+            cursor = StreamCursor(self._source, table.local_name, self._region)
+            self._streams.append(_Stream(table, self.path(table).open("a", encoding="utf-8"), cursor))
         self._poller = threading.Thread(target=self._poll, name="journal", daemon=True)
         self._poller.start()
 
@@ -125,7 +122,7 @@ class Journal:
         written = 0
         with self._lock:
             for stream in self._streams:
-                lines = [_line(record) for record in self._new_records(stream)]
+                lines = [_line(record) for record in stream.cursor.next()]
                 if lines:
                     stream.file.write("".join(lines))
                     stream.file.flush()
@@ -151,12 +148,6 @@ class Journal:
                 self.drain()
             except Exception:
                 log.exception("journal drain failed")
-
-    def _new_records(self, stream: _Stream) -> list[dict[str, Any]]:
-        records = self._source.stream_records(stream.table.local_name, self._region, stream.position)
-        if records:
-            stream.position = records[-1]["dynamodb"]["SequenceNumber"]
-        return records
 
     # --- reading back ----------------------------------------------------------------------------------------
 
@@ -218,22 +209,11 @@ def _expired(table: Table, item: Mapping[str, Any], now: float) -> bool:
 def _line(record: Mapping[str, Any]) -> str:
     change = record["dynamodb"]
     if record["eventName"] == "REMOVE":
-        entry: dict[str, Any] = {"op": "delete", "key": _to_json(change["Keys"])}
+        entry: dict[str, Any] = {"op": "delete", "key": wire_json(change["Keys"])}
     else:
-        entry = {"op": "put", "item": _to_json(change["NewImage"])}
+        entry = {"op": "put", "item": wire_json(change["NewImage"])}
     entry["seq"] = change["SequenceNumber"]
     return json.dumps(entry, separators=(",", ":")) + "\n"
-
-
-def _to_json(value: Any) -> Any:
-    """boto3's attribute values (binary as bytes) -> DynamoDB JSON as on the wire (binary as base64)."""
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, Mapping):
-        return {key: _to_json(element) for key, element in value.items()}
-    if isinstance(value, list | set | tuple):
-        return [_to_json(element) for element in value]
-    return value
 
 
 def _from_json(item: Mapping[str, Any]) -> dict[str, Any]:

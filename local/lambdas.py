@@ -28,6 +28,16 @@ ROOT = Path(__file__).resolve().parent.parent
 _INIT_TIMEOUT_SECONDS = 30  # Lambda allows 10 s; a busy laptop importing boto3 in parallel can take longer
 
 
+def handler_available(handler: str) -> bool:
+    """Whether the module of `handler` (`package.module.attribute`) exists under functions/ (the code root, as in
+    Lambda) or the repository (test handlers), without importing it."""
+    parts = handler.rpartition(".")[0].split(".")
+    return any(
+        (root.joinpath(*parts).with_suffix(".py")).is_file() or root.joinpath(*parts, "__init__.py").is_file()
+        for root in (ROOT / "functions", ROOT)
+    )
+
+
 class FunctionError(Exception):
     """The invocation failed inside the function (unhandled error, timeout, crash): no response was produced."""
 

@@ -5,7 +5,8 @@ TransactWriteItems restores a copy of each table taken before it started, droppi
 in between. DynamoDB itself makes each item write atomic; serializing every request is a coarser version of that
 guarantee, and cheap for one developer's traffic.
 
-`stream_records` reads a table's stream in process, under the same lock, for the journal. Through the Streams API it
+`stream_records` reads a table's stream in process, under the same lock, for the journal and the stream pollers of
+the event source mappings (local/dynamodb_streams.py). Through the Streams API it
 would take two requests (GetShardIterator, then GetRecords), and a transaction cancelled between them replaces the
 table and its stream with the copy taken before it: the iterator would still read the old stream, and hand out a
 write that was rolled back while the write that next takes its sequence number is skipped.
@@ -88,9 +89,12 @@ class MotoServer:
         self._server.server_close()
         log.info("moto stopped")
 
-    def stream_records(self, table_name: str, region: str, after: str | None) -> list[dict[str, Any]]:
-        """The stream records of `table_name` after sequence number `after` (None: from the start), as
-        GetRecords returns them (DynamoDB JSON images), read atomically with respect to every request."""
+    def stream_records(
+        self, table_name: str, region: str, after: str | None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The stream records of `table_name` after sequence number `after` (None: from the start), at most
+        `limit` (None: all), as GetRecords returns them (DynamoDB JSON images), read atomically with respect to
+        every request."""
         from moto.dynamodb.models import dynamodb_backends
 
         with self._app.lock:
@@ -98,4 +102,4 @@ class MotoServer:
             if shard is None:
                 return []
             start = shard.starting_sequence_number if after is None else int(after) + 1
-            return [copy.deepcopy(record) for record in shard.get(start, len(shard.items))]
+            return [copy.deepcopy(record) for record in shard.get(start, len(shard.items) if limit is None else limit)]

@@ -24,6 +24,8 @@ def create_table(client: DynamoDBClient, table: Table, name: str | None = None, 
     keys = [table.partition_key] + ([table.sort_key] if table.sort_key else [])
     attributes = {key.name: key.type for key in keys}
     attributes.update({index.sort_key.name: index.sort_key.type for index in table.local_indexes})
+    for global_index in table.global_indexes:
+        attributes.update({key.name: key.type for key in (global_index.partition_key, global_index.sort_key) if key})
     request: dict[str, Any] = {
         "TableName": name,
         "BillingMode": "PAY_PER_REQUEST",
@@ -42,6 +44,16 @@ def create_table(client: DynamoDBClient, table: Table, name: str | None = None, 
                 "Projection": {"ProjectionType": index.projection},
             }
             for index in table.local_indexes
+        ]
+    if table.global_indexes:
+        request["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": [{"AttributeName": index.partition_key.name, "KeyType": "HASH"}]
+                + ([{"AttributeName": index.sort_key.name, "KeyType": "RANGE"}] if index.sort_key else []),
+                "Projection": {"ProjectionType": index.projection},
+            }
+            for index in table.global_indexes
         ]
     if table.stream and with_stream:
         request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": table.stream}

@@ -1,21 +1,32 @@
-"""The whole system on one machine: moto, the topology's tables (with their journaled data), the functions, the HTTP
+"""The whole system on one machine: moto, the topology's tables (with their journaled data), the Kinesis streams, SNS
+topics and queues, the functions, the read models rebuilt from the event store, the event source mappings, the HTTP
 API. `LocalRuntime.start` brings them up in that order; `stop` takes them down in reverse, the journal flushed."""
 
 from __future__ import annotations
 
 import os
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from infra.topology import TOPOLOGY, Topology
-from local.environment import SCRUBBED, aws_environment, function_environment, function_name
+from local.chaos import ChaosSettings
+from local.environment import (
+    SCRUBBED,
+    aws_environment,
+    function_environment,
+    function_name,
+    resource_environment,
+)
+from local.esm import Invoke
 from local.gateway import Gateway
 from local.journal import Journal
-from local.lambdas import FunctionPool, FunctionSpec
+from local.lambdas import FunctionPool, FunctionSpec, handler_available
 from local.logs import log
 from local.moto_server import MotoServer
+from local.pipeline import STATUS_FILE, Pipeline
+from local.rebuild import rebuild_read_models
 from local.resources import create_table
 from local.routing import Router
 
@@ -34,6 +45,7 @@ class Options:
     concurrency: int = 4  # execution environments per function
     journal_poll_seconds: float = 1.0  # how often writes made directly on moto (aws CLI) are journaled
     region: str = "us-east-1"
+    chaos: ChaosSettings = field(default_factory=ChaosSettings)  # for the event source mappings (local/chaos.py)
 
 
 class LocalRuntime:
@@ -43,6 +55,7 @@ class LocalRuntime:
         self._stack = ExitStack()
         self.api_url = ""
         self.aws_url = ""
+        self.pipeline: Pipeline | None = None
 
     def start(self) -> None:
         """Bring everything up; on any failure, take down what was started and raise."""
@@ -80,6 +93,18 @@ class LocalRuntime:
         for table in self.topology.tables:
             create_table(dynamodb, table, with_stream=not table.durable_locally)
         journal.restore()
+        journal.start()  # the streams carry this run's writes from here on
+
+        pipeline = Pipeline(
+            self.topology,
+            moto,
+            endpoint_url=moto.url,
+            region=options.region,
+            chaos=options.chaos,
+            status_path=options.data_dir / STATUS_FILE,
+        )
+        pipeline.create_resources()
+        self.pipeline = pipeline
 
         pools = {
             function.id: FunctionPool(
@@ -98,9 +123,16 @@ class LocalRuntime:
         }
         for pool in pools.values():
             stack.callback(pool.close)
+        resources = resource_environment(self.topology, endpoint_url=moto.url, region=options.region)
+        rebuild_read_models(self.topology, {**os.environ, **resources})
+        invokers: dict[str, Invoke] = {}
+        for function in self.topology.functions:
+            if function.event_sources and handler_available(function.handler):
+                invokers[function.id] = pools[function.id].invoke
+        stack.callback(pipeline.close)  # before the pools close: no invocation is cut short
+        pipeline.start(invokers)
         gateway = Gateway(HOST, options.port, Router(self.topology), pools, after_write=journal.drain)
         stack.callback(gateway.stop)
-        journal.start()
         gateway.start()
         self.api_url = gateway.url
         log.info("ready", extra={"api": self.api_url, "aws_endpoint": self.aws_url, "data_dir": str(options.data_dir)})

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+
+from ledger.domain.fraud import FraudRules
 
 
 @dataclass(frozen=True)
@@ -16,6 +18,15 @@ class Settings:
     command_max_attempts: int = 5
     idempotency_ttl: timedelta = timedelta(hours=24)
     state_cache_size: int = 1000
+    # The pipeline's resources: each function's environment names those it uses ("" where it has none).
+    accounts_table: str = ""
+    alerts_table: str = ""
+    reports_table: str = ""
+    notifications_table: str = ""
+    transactions_stream: str = ""
+    alerts_stream: str = ""
+    notification_topic_arn: str = ""
+    fraud_rules: FraudRules = field(default_factory=FraudRules)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -27,7 +38,26 @@ class Settings:
             command_max_attempts=_positive_int(env, "COMMAND_MAX_ATTEMPTS", 5),
             idempotency_ttl=timedelta(seconds=_positive_int(env, "IDEMPOTENCY_TTL_SECONDS", 86_400)),
             state_cache_size=_positive_int(env, "STATE_CACHE_SIZE", 1000, minimum=0),
+            accounts_table=env.get("ACCOUNTS_TABLE_NAME", ""),
+            alerts_table=env.get("ALERTS_TABLE_NAME", ""),
+            reports_table=env.get("REPORTS_TABLE_NAME", ""),
+            notifications_table=env.get("NOTIFICATIONS_TABLE_NAME", ""),
+            transactions_stream=env.get("TRANSACTIONS_STREAM_NAME", ""),
+            alerts_stream=env.get("ALERTS_STREAM_NAME", ""),
+            notification_topic_arn=env.get("NOTIFICATION_TOPIC_ARN", ""),
+            fraud_rules=FraudRules(
+                large_amount=_positive_int(env, "FRAUD_LARGE_AMOUNT", 1_000_000),
+                velocity_count=_positive_int(env, "FRAUD_VELOCITY_COUNT", 5),
+                velocity_window_seconds=_positive_int(env, "FRAUD_VELOCITY_WINDOW_SECONDS", 60),
+            ),
         )
+
+    def require(self, name: str) -> str:
+        """The value of setting `name`, which this function needs; a clear error when its environment lacks it."""
+        value = getattr(self, name)
+        if not value:
+            raise RuntimeError(f"setting {name} is not configured in this function's environment")
+        return str(value)
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:

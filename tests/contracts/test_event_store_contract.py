@@ -149,3 +149,11 @@ def test_the_state_an_event_carries_reads_back_with_it(store: EventStore) -> Non
     store.append([with_state, event(2)])
     assert list(store.read_backward("acc-1")) == [event(2), with_state]
     assert store.read_forward("acc-1", after=0, limit=1) == [with_state]
+
+
+def test_aggregate_ids_lists_each_stream_of_a_type_once(store: EventStore) -> None:
+    store.append([event(1, "a"), event(2, "a")])
+    store.append([event(1, "b")], snapshot=snapshot(1, "b"))
+    store.append([replace(event(1, "o"), aggregate_type="Order")])
+    assert sorted(store.aggregate_ids("Account")) == ["a", "b"]
+    assert list(store.aggregate_ids("Order")) == ["o"]

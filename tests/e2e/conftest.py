@@ -16,12 +16,20 @@ from tests.e2e.support import DEPLOYED_URL, OpenAccount
 
 
 @pytest.fixture(scope="session")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiClient]:
+def local_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRuntime | None]:
+    """The session's local runtime; None against a deployed API."""
     if DEPLOYED_URL:
-        yield ApiClient(DEPLOYED_URL, signer=sigv4_signer() if os.environ.get("E2E_SIGV4") == "1" else None)
+        yield None
         return
     with LocalRuntime(tmp_path_factory.mktemp("runtime") / "data", reset=True) as runtime:
-        yield runtime.client()
+        yield runtime
+
+
+@pytest.fixture(scope="session")
+def api(local_runtime: LocalRuntime | None) -> ApiClient:
+    if local_runtime is None:
+        return ApiClient(DEPLOYED_URL, signer=sigv4_signer() if os.environ.get("E2E_SIGV4") == "1" else None)
+    return local_runtime.client()
 
 
 @pytest.fixture

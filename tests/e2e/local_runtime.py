@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from urllib.error import URLError
 
 from tests.e2e.client import ApiClient
@@ -29,11 +31,18 @@ class LocalRuntime:
     """`python -m local --port P --aws-port Q --data-dir DIR [--reset]`, its output in DIR/../<name>.log."""
 
     def __init__(
-        self, data_dir: Path, *, reset: bool, log_path: Path | None = None, env: Mapping[str, str] | None = None
+        self,
+        data_dir: Path,
+        *,
+        reset: bool,
+        log_path: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        args: Sequence[str] = (),
     ) -> None:
         self.data_dir = data_dir
         self.reset = reset
         self.env = dict(env or {})
+        self.args = list(args)
         self.port = free_port()
         self.aws_port = free_port()
         self.log_path = log_path or data_dir.with_name(f"{data_dir.name}-{self.port}.log")
@@ -43,15 +52,52 @@ class LocalRuntime:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def aws_url(self) -> str:
+        return f"http://127.0.0.1:{self.aws_port}"
+
     def client(self) -> ApiClient:
         return ApiClient(self.base_url)
+
+    def aws(self, service: str) -> Any:
+        """A boto3 client of the runtime's moto."""
+        import boto3
+
+        return boto3.client(  # type: ignore[call-overload]
+            service,
+            endpoint_url=self.aws_url,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+
+    def status(self) -> dict[str, Any]:
+        """The pipeline's status file (local/pipeline.py), {} before it is first written."""
+        try:
+            status: dict[str, Any] = json.loads((self.data_dir / "pipeline-status.json").read_text())
+        except (FileNotFoundError, ValueError):  # not yet written, or replaced while read
+            return {}
+        return status
+
+    def wait_until_quiet(self, timeout: float = 60) -> dict[str, Any]:
+        """Wait until every event source mapping is idle and has looked for new records since the last invocation
+        ended anywhere, all of it after this call: everything written before it has gone through the pipeline.
+        Returns that status."""
+        since = time.time()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = self.status()
+            if status.get("quiet") and status["idle_checked_at"] > since:
+                return status
+            time.sleep(0.2)
+        raise AssertionError(f"the pipeline was not quiet within {timeout} s: {self.status()}")
 
     def start(self, timeout: float = 90, attempts: int = 3) -> LocalRuntime:
         """Start and wait for /health; free ports are only free until someone takes them, so a start that loses
         its port is retried on new ones."""
         for attempt in range(1, attempts + 1):
             command = [sys.executable, "-m", "local", f"--port={self.port}", f"--aws-port={self.aws_port}"]
-            command += [f"--data-dir={self.data_dir}", *(["--reset"] if self.reset else [])]
+            command += [f"--data-dir={self.data_dir}", *(["--reset"] if self.reset else []), *self.args]
             env = {**os.environ, "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", **self.env}
             with self.log_path.open("ab") as log:
                 self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

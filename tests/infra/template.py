@@ -14,7 +14,7 @@ from aws_cdk import App
 from aws_cdk.assertions import Template
 
 from infra.stack import LedgerStack
-from infra.topology import Function, Table
+from infra.topology import TOPOLOGY, EventSource, Function, KinesisStream, Table, Topic
 
 Resource = dict[str, Any]
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,14 +40,55 @@ class Synthesized:
         return {name: r for name, r in self.resources.items() if r["Type"] == resource_type}
 
     def table_id(self, table: Table) -> str:
-        """Logical id of the table whose HASH key is the topology table's partition key."""
+        """Logical id of the table shaped like the topology table: its keys, its index names, its TTL attribute."""
         matches = [
             name
             for name, resource in self.of_type("AWS::DynamoDB::Table").items()
-            if {"AttributeName": table.partition_key.name, "KeyType": "HASH"} in resource["Properties"]["KeySchema"]
+            if _table_shape(resource["Properties"]) == _topology_table_shape(table)
         ]
-        assert len(matches) == 1, f"expected one table keyed by {table.partition_key.name}, found {matches}"
+        assert len(matches) == 1, f"expected one table shaped like {table.id}, found {matches}"
         return matches[0]
+
+    def stream_id(self, stream: KinesisStream) -> str:
+        (match,) = [
+            name
+            for name, resource in self.of_type("AWS::Kinesis::Stream").items()
+            if resource["Properties"].get("Name") == stream.name
+        ]
+        return match
+
+    def topic_id(self, topic: Topic) -> str:
+        (match,) = [
+            name
+            for name, resource in self.of_type("AWS::SNS::Topic").items()
+            if resource["Properties"].get("TopicName") == topic.name
+        ]
+        return match
+
+    def source_arn(self, source: EventSource) -> dict[str, Any]:
+        """The ARN an event source mapping of `source` reads: the table's stream or the Kinesis stream."""
+        if source.kind == "dynamodb":
+            return {"Fn::GetAtt": [self.table_id(TOPOLOGY.table(source.source)), "StreamArn"]}
+        return arn_of(self.stream_id(TOPOLOGY.stream(source.source)))
+
+    def mapping_id(self, function: Function, source: EventSource) -> str:
+        """The event source mapping that invokes the function with records of the source."""
+        function_ref = {"Ref": self.function_id(function)}
+        matches = [
+            name
+            for name, resource in self.of_type("AWS::Lambda::EventSourceMapping").items()
+            if resource["Properties"]["FunctionName"] == function_ref
+            and resource["Properties"]["EventSourceArn"] == self.source_arn(source)
+        ]
+        assert len(matches) == 1, f"expected one mapping of {source.source} to {function.id}, found {matches}"
+        return matches[0]
+
+    def failure_queue_id(self, function: Function, source: EventSource) -> str:
+        destination = self.resources[self.mapping_id(function, source)]["Properties"]["DestinationConfig"]
+        queue = destination["OnFailure"]["Destination"]
+        assert set(queue) == {"Fn::GetAtt"}, queue
+        assert queue["Fn::GetAtt"][1] == "Arn", queue
+        return str(queue["Fn::GetAtt"][0])
 
     def function_id(self, function: Function) -> str:
         matches = [
@@ -115,3 +156,25 @@ def refers_to(value: Any, logical_id: str) -> bool:
 
 def arn_of(logical_id: str) -> dict[str, Any]:
     return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+def _table_shape(properties: dict[str, Any]) -> tuple[Any, ...]:
+    ttl = properties.get("TimeToLiveSpecification", {}).get("AttributeName")
+    return (
+        [(key["AttributeName"], key["KeyType"]) for key in properties["KeySchema"]],
+        sorted(index["IndexName"] for index in properties.get("LocalSecondaryIndexes", [])),
+        sorted(index["IndexName"] for index in properties.get("GlobalSecondaryIndexes", [])),
+        ttl,
+    )
+
+
+def _topology_table_shape(table: Table) -> tuple[Any, ...]:
+    keys = [(table.partition_key.name, "HASH")]
+    if table.sort_key:
+        keys.append((table.sort_key.name, "RANGE"))
+    return (
+        keys,
+        sorted(index.name for index in table.local_indexes),
+        sorted(index.name for index in table.global_indexes),
+        table.ttl_attribute,
+    )

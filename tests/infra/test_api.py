@@ -108,3 +108,17 @@ def test_outputs_name_the_api_url_and_every_table(synthesized: Synthesized) -> N
     for table in TOPOLOGY.tables:
         output = "".join(part.capitalize() for part in table.id.split("_")) + "TableName"
         assert synthesized.outputs[output]["Value"] == {"Ref": synthesized.table_id(table)}
+
+
+def test_outputs_name_the_streams_the_topic_the_failure_queues_and_the_dashboard(synthesized: Synthesized) -> None:
+    outputs = synthesized.outputs
+    assert outputs["TransactionsStreamName"]["Value"] == {"Ref": synthesized.stream_id(TOPOLOGY.stream("transactions"))}
+    assert outputs["AlertsStreamName"]["Value"] == {"Ref": synthesized.stream_id(TOPOLOGY.stream("alerts"))}
+    assert outputs["NotificationsTopicArn"]["Value"] == {"Ref": synthesized.topic_id(TOPOLOGY.topic("notifications"))}
+    projector = TOPOLOGY.function("projector")
+    (source,) = projector.event_sources
+    assert outputs["ProjectorEventsFailuresQueueUrl"]["Value"] == {
+        "Ref": synthesized.failure_queue_id(projector, source)
+    }
+    (dashboard_id,) = synthesized.of_type("AWS::CloudWatch::Dashboard")
+    assert outputs["PipelineDashboardName"]["Value"] == {"Ref": dashboard_id}

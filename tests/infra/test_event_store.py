@@ -70,6 +70,56 @@ def test_idempotency_records_expire_through_the_topology_ttl_attribute(template:
     )
 
 
+@pytest.mark.parametrize("spec", [t for t in TOPOLOGY.tables if t.global_indexes], ids=lambda t: t.id)
+def test_table_has_the_global_indexes_of_the_topology(template: Template, spec: Table) -> None:
+    # GIVEN a table with global indexes in the topology (the alerts read model: per account, and newest first)
+    # THEN each index has the topology's keys and projection, and its key attributes are declared
+    indexes = []
+    attributes: dict[str, str] = {}
+    for index in spec.global_indexes:
+        keys = [{"AttributeName": index.partition_key.name, "KeyType": "HASH"}]
+        attributes[index.partition_key.name] = index.partition_key.type
+        if index.sort_key:
+            keys.append({"AttributeName": index.sort_key.name, "KeyType": "RANGE"})
+            attributes[index.sort_key.name] = index.sort_key.type
+        indexes.append({"IndexName": index.name, "KeySchema": keys, "Projection": {"ProjectionType": index.projection}})
+    template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "KeySchema": [{"AttributeName": spec.partition_key.name, "KeyType": "HASH"}],
+            "GlobalSecondaryIndexes": indexes,
+            "AttributeDefinitions": Match.array_with(
+                [{"AttributeName": name, "AttributeType": kind} for name, kind in attributes.items()]
+            ),
+        },
+    )
+
+
+def test_alerts_table_has_the_account_and_newest_first_indexes_the_read_api_queries(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "GlobalSecondaryIndexes": Match.array_with(
+                [
+                    Match.object_like({"IndexName": "by_account"}),
+                    Match.object_like({"IndexName": "newest"}),
+                ]
+            )
+        },
+    )
+
+
+@pytest.mark.parametrize("spec", [t for t in TOPOLOGY.tables if t.ttl_attribute], ids=lambda t: t.id)
+def test_table_expires_items_through_the_topology_ttl_attribute(template: Template, spec: Table) -> None:
+    template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            **_keyed_by(spec),
+            "TimeToLiveSpecification": {"AttributeName": spec.ttl_attribute, "Enabled": True},
+        },
+    )
+
+
 @pytest.mark.parametrize("spec", TOPOLOGY.tables, ids=lambda t: t.id)
 def test_every_table_is_on_demand_recoverable_and_protected(template: Template, spec: Table) -> None:
     # GIVEN a table of the topology WHEN synthesized THEN nothing short of a deliberate act can lose its data

@@ -78,6 +78,10 @@ def test_function_finds_every_table_name_and_the_shared_settings(synthesized: Sy
     variables = synthesized.function(spec)["Properties"]["Environment"]["Variables"]
     for table in TOPOLOGY.tables:
         assert variables[table.env_var] == {"Ref": synthesized.table_id(table)}, table.env_var
+    for stream in TOPOLOGY.streams:  # Ref of a Kinesis stream is its name
+        assert variables[stream.env_var] == {"Ref": synthesized.stream_id(stream)}, stream.env_var
+    for topic in TOPOLOGY.topics:  # Ref of an SNS topic is its ARN
+        assert variables[topic.env_var] == {"Ref": synthesized.topic_id(topic)}, topic.env_var
     for name, value in TOPOLOGY.environment.items():
         assert variables[name] == value, name
     assert variables["POWERTOOLS_LOG_LEVEL"] == "INFO"

@@ -6,11 +6,12 @@ import json
 from typing import Any
 
 import pytest
-from aws_cdk import App, Stack, Validations
+from aws_cdk import App, CfnResource, Stack, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
 from infra.application import STACK_NAME
+from infra.naming import pascal
 from infra.stack import LedgerStack
 from infra.topology import TOPOLOGY
 from tests.infra.template import Synthesized, cdk_context
@@ -47,7 +48,10 @@ def test_acknowledgments_are_scoped_to_a_construct_and_give_a_reason(synthesized
     assert acknowledgments, "the X-Ray wildcard acknowledgments are expected"
     for construct, rule, reason in acknowledgments:
         assert not isinstance(construct, App | Stack), f"{rule} acknowledged for a whole {construct.node.path}"
-        assert "[" in rule, f"{rule} acknowledges a whole rule rather than one finding"
+        # A rule with several findings per resource (IAM4/IAM5) is acknowledged one finding at a time; any other
+        # rule only on the one resource it is about (its L2 construct, holding a single CloudFormation resource).
+        resources = [c for c in construct.node.find_all() if isinstance(c, CfnResource)]
+        assert "[" in rule or len(resources) == 1, f"{rule} acknowledged for {len(resources)} resources"
         assert len(reason) >= 60, f"{rule} at {construct.node.path}: the reason is too thin to audit"
 
 
@@ -65,7 +69,19 @@ def test_without_its_acknowledgments_the_stack_has_exactly_the_acknowledged_find
         for violation in report.violations
         for resource in violation.violating_resources
     }
-    assert findings == {
+    xray = {
         ("AwsSolutions-IAM5[Resource::*]", f"{STACK_NAME}/Functions/{function.id}/Role/DefaultPolicy/Resource")
         for function in TOPOLOGY.functions
     }
+    # Customer-managed stream keys, on purpose (infra/messaging.py): a cost warning, acknowledged per stream
+    customer_managed_stream_keys = {
+        ("AwsSolutions-KDS3", f"{STACK_NAME}/Messaging/{pascal(stream.id)}Stream/Resource")
+        for stream in TOPOLOGY.streams
+    }
+    # The on-failure queues are themselves the dead-letter queues of the mappings, which cdk-nag does not recognise
+    on_failure_queues = {
+        ("AwsSolutions-SQS3", f"{STACK_NAME}/Pipeline/{function.id}-{source.kind}-{source.source}/Failures/Resource")
+        for function in TOPOLOGY.functions
+        for source in function.event_sources
+    }
+    assert findings == xray | customer_managed_stream_keys | on_failure_queues

@@ -88,16 +88,33 @@ def test_queries_are_read_only(synthesized: Synthesized) -> None:
 
 
 @pytest.mark.parametrize("spec", TOPOLOGY.functions, ids=lambda f: f.id)
-def test_table_key_is_usable_only_through_dynamodb(synthesized: Synthesized, spec: Function) -> None:
+def test_every_key_is_usable_only_through_the_service_it_encrypts_for(synthesized: Synthesized, spec: Function) -> None:
+    # GIVEN the function's KMS statements THEN each names one key, with no wildcard action, and holds only when the
+    # request comes through the service whose data that key encrypts (a table key via DynamoDB, and so on)
     kms = [s for s in _statements(synthesized, spec) if any(a.startswith("kms:") for a in as_list(s["Action"]))]
-    assert kms, "a function reading an encrypted table needs kms:Decrypt on its key"
+    assert kms, "every function reads an encrypted table or stream, so it needs kms:Decrypt on a key"
     for statement in kms:
         assert all("*" not in action for action in as_list(statement["Action"]))
-        assert statement["Condition"]["StringEquals"]["kms:ViaService"] == {
-            "Fn::Join": ["", ["dynamodb.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]
-        }
         (key,) = as_list(statement["Resource"])
         assert synthesized.resources[key["Fn::GetAtt"][0]]["Type"] == "AWS::KMS::Key"
+        service = _service_of_key(synthesized, key["Fn::GetAtt"][0])
+        assert statement["Condition"]["StringEquals"]["kms:ViaService"] == {
+            "Fn::Join": ["", [f"{service}.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]
+        }
+
+
+def _service_of_key(synthesized: Synthesized, key_id: str) -> str:
+    """The service whose resources the key encrypts (tables, streams or topics: one kind per key)."""
+    users = {
+        {"AWS::DynamoDB::Table": "dynamodb", "AWS::Kinesis::Stream": "kinesis", "AWS::SNS::Topic": "sns"}[
+            resource["Type"]
+        ]
+        for resource in synthesized.resources.values()
+        if resource["Type"] in ("AWS::DynamoDB::Table", "AWS::Kinesis::Stream", "AWS::SNS::Topic")
+        and refers_to(resource["Properties"], key_id)
+    }
+    assert len(users) == 1, f"key {key_id} encrypts {users}"
+    return users.pop()
 
 
 @pytest.mark.parametrize("spec", TOPOLOGY.functions, ids=lambda f: f.id)

@@ -261,9 +261,11 @@ class CountingReads(InMemoryEventStore):
         self.items_read = 0
 
     def read_backward(
-        self, aggregate_id: str, *, to_version: int | None = None, page_size: int = 100
+        self, aggregate_id: str, *, to_version: int | None = None, page_size: int = 100, first_page: int = 1
     ) -> Iterator[StreamItem]:
-        for item in super().read_backward(aggregate_id, to_version=to_version, page_size=page_size):
+        for item in super().read_backward(
+            aggregate_id, to_version=to_version, page_size=page_size, first_page=first_page
+        ):
             self.items_read += 1
             yield item
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -12,9 +13,13 @@ import pytest
 from infra.topology import TOPOLOGY
 from ledger import bootstrap
 from ledger.adapters.memory_event_store import InMemoryEventStore
+from ledger.adapters.memory_read_models import InMemoryAccountViews, InMemoryAlertViews, InMemoryReportStore
 from ledger.application.account_service import AccountService
+from ledger.domain.fraud import Alert
+from ledger.domain.reports import DailyTotals, ReportKey
 from ledger.entrypoints import commands, queries
 from ledger.entrypoints.http.openapi import OPERATIONS, openapi_document, powertools_path
+from ledger.settings import Settings
 from local.apigw import LambdaContext, http_api_event
 
 
@@ -278,6 +283,71 @@ def test_topology_routes_are_exactly_what_each_function_registers() -> None:
         declared = {(route.method, powertools_path(route.path)) for route in TOPOLOGY.function(function).routes}
         assert registered == declared, function
     assert {f"{o.method} {o.path}" for o in OPERATIONS} == set(TOPOLOGY.routes)
-    assert {o.function for o in OPERATIONS} == {f.id for f in TOPOLOGY.functions}
+    assert {o.function for o in OPERATIONS} == {f.id for f in TOPOLOGY.functions if f.routes}
     assert all(TOPOLOGY.routes[f"{o.method} {o.path}"].id == o.function for o in OPERATIONS)
     assert openapi_document()["paths"]
+
+
+# --- read-model routes -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def read_models(store: InMemoryEventStore) -> Iterator[bootstrap.Components]:
+    components = bootstrap.Components(Settings("events", "idempotency")).provide(
+        event_store=store,
+        account_views=InMemoryAccountViews(),
+        alert_views=InMemoryAlertViews(),
+        report_store=InMemoryReportStore(),
+    )
+    bootstrap.override_components(components)
+    yield components
+    bootstrap.override_components(None)
+
+
+def test_accounts_are_listed_from_the_read_model_with_their_version(read_models: bootstrap.Components) -> None:
+    for number in range(3):
+        open_account(f"acc-{number}")
+        read_models.account_views.replace(bootstrap.account_service().get(f"acc-{number}"))
+    first = call("GET", "/accounts?limit=2")["json"]
+    assert [a["account_id"] for a in first["accounts"]] == ["acc-0", "acc-1"]
+    assert first["accounts"][0]["version"] == 1
+    second = call("GET", f"/accounts?limit=2&cursor={first['next_cursor']}")["json"]
+    assert ([a["account_id"] for a in second["accounts"]], second["next_cursor"]) == (["acc-2"], None)
+    for bad in ("/accounts?limit=0", "/accounts?cursor=nonsense", "/accounts?sort=asc"):
+        response = call("GET", bad)
+        assert (response["statusCode"], error_code(response)) == (422, "validation_error"), bad
+
+
+def test_alerts_are_listed_newest_first(read_models: bootstrap.Components) -> None:
+    for number, account in enumerate(["acc-1", "acc-2", "acc-1"]):
+        read_models.alert_views.put_if_absent(
+            Alert(
+                f"a-{number}", "large_transaction", "high", account, 5, ("e",), f"2026-11-26T0{number}:00:00.000Z", ""
+            )
+        )
+    listed = call("GET", "/alerts")["json"]["alerts"]
+    assert [a["alert_id"] for a in listed] == ["a-2", "a-1", "a-0"]
+    assert [a["alert_id"] for a in call("GET", "/alerts?account_id=acc-1&limit=1")["json"]["alerts"]] == ["a-2"]
+    assert call("GET", "/alerts?account_id=bad%20id")["statusCode"] == 422
+
+
+def test_daily_reports_are_zeros_for_a_quiet_day_and_422_for_a_bad_date(read_models: bootstrap.Components) -> None:
+    open_account()
+    day = date(2026, 11, 26)
+    read_models.report_store.add([("e-1", ReportKey(day, "acc-1"), DailyTotals(1, 500, 1, 200, 0))])
+    report = call("GET", "/accounts/acc-1/reports/daily/2026-11-26")["json"]
+    assert report == {
+        "date": "2026-11-26",
+        "account_id": "acc-1",
+        "deposits": {"count": 1, "total": 500},
+        "withdrawals": {"count": 1, "total": 200},
+        "net": 300,
+        "accounts_opened": 0,
+    }
+    quiet = call("GET", "/reports/daily/2020-02-29")["json"]
+    assert (quiet["account_id"], quiet["net"], quiet["deposits"]) == (None, 0, {"count": 0, "total": 0})
+    for bad in ("/reports/daily/2026-02-30", "/reports/daily/yesterday", "/reports/daily/2026-11-26?x=1"):
+        response = call("GET", bad)
+        assert (response["statusCode"], error_code(response)) == (422, "validation_error"), bad
+    unknown = call("GET", "/accounts/nobody/reports/daily/2026-11-26")
+    assert (unknown["statusCode"], error_code(unknown)) == (404, "account_not_found")

@@ -111,7 +111,7 @@ class DynamoDBEventStore:
     # --- reads -------------------------------------------------------------------------------------------------
 
     def read_backward(
-        self, aggregate_id: str, *, to_version: int | None = None, page_size: int = 100
+        self, aggregate_id: str, *, to_version: int | None = None, page_size: int = 100, first_page: int = 1
     ) -> Iterator[StreamItem]:
         query: dict[str, Any] = {
             "TableName": self._events,
@@ -119,7 +119,7 @@ class DynamoDBEventStore:
             "ExpressionAttributeValues": {":id": {"S": aggregate_id}},
             "ScanIndexForward": False,
             "ConsistentRead": True,
-            "Limit": 1,  # the newest item usually carries the state: one item is the whole load
+            "Limit": first_page,  # one by default: the newest item usually carries the state
         }
         if to_version is not None:
             query["KeyConditionExpression"] += f" AND {SORT_KEY} <= :top"
@@ -166,6 +166,20 @@ class DynamoDBEventStore:
             return None
         record = idempotency_record(item)
         return record if record.expires_at >= now else None
+
+    def aggregate_ids(self, aggregate_type: str) -> Iterator[str]:
+        request: dict[str, Any] = {
+            "TableName": self._events,
+            "FilterExpression": f"{SORT_KEY} = :first AND aggregate_type = :type",
+            "ProjectionExpression": PARTITION_KEY,
+            "ExpressionAttributeValues": {":first": {"N": "1"}, ":type": {"S": aggregate_type}},
+        }
+        while True:
+            response = self._client.scan(**request)
+            yield from (str(item[PARTITION_KEY]["S"]) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return
+            request = {**request, "ExclusiveStartKey": response["LastEvaluatedKey"]}
 
     def _query(self, query: dict[str, Any], next_limit: int | None = None) -> Iterator[Mapping[str, Any]]:
         """Every item `query` selects, a page per call, the pages after the first of `next_limit` items."""

@@ -51,7 +51,7 @@ class InMemoryEventStore:
             self.appends += 1
 
     def read_backward(
-        self, aggregate_id: str, *, to_version: int | None = None, page_size: int = 100
+        self, aggregate_id: str, *, to_version: int | None = None, page_size: int = 100, first_page: int = 1
     ) -> Iterator[StreamItem]:
         with self._lock:
             events = list(self._events.get(aggregate_id, []))
@@ -76,6 +76,11 @@ class InMemoryEventStore:
         with self._lock:
             record = self._idempotency.get(key)
         return record if record is not None and record.expires_at >= now else None
+
+    def aggregate_ids(self, aggregate_type: str) -> Iterator[str]:
+        with self._lock:
+            streams = {key: list(events) for key, events in self._events.items() if events}
+        yield from (key for key, events in streams.items() if events[0].aggregate_type == aggregate_type)
 
     # --- for tests ---------------------------------------------------------------------------------------------
 

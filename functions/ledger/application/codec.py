@@ -44,6 +44,9 @@ class EventCodec(Generic[E]):
             if missing:
                 raise ValueError(f"{t.name}: no upcaster from schema version(s) {missing}")
 
+    def knows(self, event_type: str) -> bool:
+        return event_type in self._by_name
+
     def encode(self, event: E) -> tuple[str, int, dict[str, Any]]:
         """(event type, schema version, data) of a domain event."""
         event_type = self._by_class[type(event)]
@@ -105,6 +108,8 @@ def _is_instance(value: Any, hint: Any) -> bool:
         return any(_is_instance(value, arg) for arg in typing.get_args(hint))
     if origin is typing.Literal:
         return value in typing.get_args(hint)
+    if origin is tuple:  # tuple[X, ...]
+        return isinstance(value, tuple) and all(_is_instance(v, typing.get_args(hint)[0]) for v in value)
     if hint is type(None):
         return value is None
     if hint is int:

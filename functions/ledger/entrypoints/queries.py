@@ -14,6 +14,7 @@ from ledger import bootstrap
 from ledger.entrypoints.http import schemas
 from ledger.entrypoints.http.errors import FieldError, RequestValidationError, register_error_handlers
 from ledger.entrypoints.http.openapi import openapi_document
+from ledger.entrypoints.http.read_models import router as read_model_routes
 from ledger.entrypoints.http.requests import account_id
 from ledger.entrypoints.http.resolve import resolve
 from ledger.entrypoints.http.responses import account_response, events_response
@@ -23,6 +24,7 @@ logger = Logger()
 tracer = Tracer()
 app = APIGatewayHttpResolver()
 register_error_handlers(app, logger)
+app.include_router(read_model_routes)
 
 
 @app.get("/accounts/<account_id>")

@@ -11,7 +11,15 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Final
 
-from ledger.entrypoints.http.schemas import ACCOUNT_ID, COMPONENTS, EVENTS_QUERY, STATE_QUERY
+from ledger.entrypoints.http.schemas import (
+    ACCOUNT_ID,
+    ACCOUNTS_QUERY,
+    ALERTS_QUERY,
+    COMPONENTS,
+    EVENTS_QUERY,
+    REPORT_DATE,
+    STATE_QUERY,
+)
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,48 @@ OPERATIONS: Final = (
         query=EVENTS_QUERY,
     ),
     Operation(
+        "GET",
+        "/accounts",
+        "queries",
+        "listAccounts",
+        "Accounts from the read model, a page at a time",
+        (200, "A page of accounts", "AccountsPage"),
+        (422,),
+        query=ACCOUNTS_QUERY,
+        tags=("read models",),
+    ),
+    Operation(
+        "GET",
+        "/alerts",
+        "queries",
+        "listAlerts",
+        "Fraud alerts, newest first",
+        (200, "Alerts", "AlertsPage"),
+        (422,),
+        query=ALERTS_QUERY,
+        tags=("read models",),
+    ),
+    Operation(
+        "GET",
+        "/reports/daily/{date}",
+        "queries",
+        "dailyReport",
+        "The day's totals over every account",
+        (200, "Totals (zeros for a day with no activity)", "DailyReport"),
+        (422,),
+        tags=("read models",),
+    ),
+    Operation(
+        "GET",
+        "/accounts/{account_id}/reports/daily/{date}",
+        "queries",
+        "accountDailyReport",
+        "One account's totals for a day",
+        (200, "Totals (zeros for a day with no activity)", "DailyReport"),
+        (404, 422),
+        tags=("read models",),
+    ),
+    Operation(
         "GET", "/health", "queries", "health", "Liveness", (200, "The function answers", "Health"), tags=("ops",)
     ),
     Operation("GET", "/openapi.json", "queries", "openapi", "This document", (200, "OpenAPI 3.1", None), tags=("ops",)),
@@ -177,6 +227,8 @@ def _parameters(operation: Operation) -> list[dict[str, Any]]:
     parameters: list[dict[str, Any]] = []
     if "{account_id}" in operation.path:
         parameters.append({"name": "account_id", "in": "path", "required": True, "schema": ACCOUNT_ID})
+    if "{date}" in operation.path:
+        parameters.append({"name": "date", "in": "path", "required": True, "schema": REPORT_DATE})
     for name, schema in (operation.query or {}).get("properties", {}).items():
         parameters.append({"name": name, "in": "query", "required": False, "schema": schema})
     for header in operation.headers:

@@ -79,6 +79,29 @@ EVENTS_QUERY: Final[dict[str, Any]] = {
     },
 }
 
+ACCOUNTS_QUERY: Final[dict[str, Any]] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+        "cursor": {"type": "string", "minLength": 1, "maxLength": 512, "description": "`next_cursor` of a page"},
+    },
+}
+ALERTS_QUERY: Final[dict[str, Any]] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "account_id": ACCOUNT_ID,
+        "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+    },
+}
+REPORT_DATE: Final[dict[str, Any]] = {
+    "type": "string",
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    "x-pattern-message": "must be a date as YYYY-MM-DD",
+    "description": "A UTC date.",
+}
+
 ACCOUNT_STATE: Final[dict[str, Any]] = {
     "type": "object",
     "required": ["account_id", "owner", "currency", "balance", "status", "version", "opened_at", "updated_at"],
@@ -114,6 +137,54 @@ EVENTS_PAGE: Final[dict[str, Any]] = {
         "next_after": {"type": ["integer", "null"], "description": "Pass as `after` for the next page."},
     },
 }
+ACCOUNTS_PAGE: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["accounts", "next_cursor"],
+    "properties": {
+        "accounts": {
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/AccountState"},
+            "description": "From the read model: each carries its version, so a client can tell how fresh it is.",
+        },
+        "next_cursor": {"type": ["string", "null"]},
+    },
+}
+ALERT: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["alert_id", "rule", "severity", "account_id", "amount", "event_ids", "raised_at", "description"],
+    "properties": {
+        "alert_id": {"type": "string", "format": "uuid"},
+        "rule": {"type": "string", "enum": ["large_transaction", "high_velocity"]},
+        "severity": {"type": "string", "enum": ["low", "medium", "high"]},
+        "account_id": {"type": "string"},
+        "amount": {"type": "integer", "description": "Minor units"},
+        "event_ids": {"type": "array", "items": {"type": "string"}},
+        "raised_at": {"type": "string", "format": "date-time", "description": "The triggering event's time"},
+        "description": {"type": "string"},
+    },
+}
+ALERTS_PAGE: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["alerts"],
+    "properties": {"alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}}},
+}
+_COUNT_AND_TOTAL: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["count", "total"],
+    "properties": {"count": {"type": "integer"}, "total": {"type": "integer", "description": "Minor units"}},
+}
+DAILY_REPORT: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["date", "account_id", "deposits", "withdrawals", "net", "accounts_opened"],
+    "properties": {
+        "date": {"type": "string", "format": "date"},
+        "account_id": {"type": ["string", "null"], "description": "null: every account"},
+        "deposits": _COUNT_AND_TOTAL,
+        "withdrawals": _COUNT_AND_TOTAL,
+        "net": {"type": "integer", "description": "Deposits minus withdrawals, minor units"},
+        "accounts_opened": {"type": "integer"},
+    },
+}
 ERROR: Final[dict[str, Any]] = {
     "type": "object",
     "required": ["error"],
@@ -143,6 +214,10 @@ COMPONENTS: Final[dict[str, dict[str, Any]]] = {
     "EventsPage": EVENTS_PAGE,
     "Error": ERROR,
     "Health": HEALTH,
+    "AccountsPage": ACCOUNTS_PAGE,
+    "Alert": ALERT,
+    "AlertsPage": ALERTS_PAGE,
+    "DailyReport": DAILY_REPORT,
     "OpenAccount": OPEN_ACCOUNT,
     "MoneyMovement": MONEY_MOVEMENT,
     "CloseAccount": CLOSE_ACCOUNT,

@@ -1,0 +1,127 @@
+"""In-memory read models, notification log, bus and notifier: the same contracts as the AWS adapters, for unit
+tests and in-process tools."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ledger.domain.accounts import Account
+from ledger.domain.fraud import Alert
+from ledger.domain.reports import DailyTotals, ReportKey
+
+
+class InMemoryAccountViews:
+    def __init__(self) -> None:
+        self.rows: dict[str, Account] = {}
+        self._lock = threading.Lock()
+
+    def put_if_newer(self, account: Account) -> bool:
+        with self._lock:
+            current = self.rows.get(account.account_id)
+            if current is not None and current.version >= account.version:
+                return False
+            self.rows[account.account_id] = account
+            return True
+
+    def replace(self, account: Account) -> None:
+        with self._lock:
+            self.rows[account.account_id] = account
+
+    def page(self, *, limit: int, cursor: str | None) -> tuple[list[Account], str | None]:
+        with self._lock:
+            ids = sorted(self.rows)
+            if cursor is not None and not cursor.startswith("after:"):
+                raise ValueError("not a cursor this API gave out")
+            start = ids.index(cursor[6:]) + 1 if cursor and cursor[6:] in ids else 0
+            chosen = ids[start : start + limit]
+            more = start + limit < len(ids)
+            return [self.rows[i] for i in chosen], (f"after:{chosen[-1]}" if more and chosen else None)
+
+
+class InMemoryAlertViews:
+    def __init__(self) -> None:
+        self.alerts: dict[str, Alert] = {}
+
+    def put_if_absent(self, alert: Alert) -> bool:
+        if alert.alert_id in self.alerts:
+            return False
+        self.alerts[alert.alert_id] = alert
+        return True
+
+    def newest(self, *, account_id: str | None, limit: int) -> list[Alert]:
+        chosen = [a for a in self.alerts.values() if account_id is None or a.account_id == account_id]
+        return sorted(chosen, key=lambda a: (a.raised_at, a.alert_id), reverse=True)[:limit]
+
+    def clear(self) -> int:
+        count = len(self.alerts)
+        self.alerts.clear()
+        return count
+
+
+class InMemoryReportStore:
+    def __init__(self) -> None:
+        self.reports: dict[ReportKey, DailyTotals] = {}
+        self.applied: set[str] = set()
+
+    def add(self, contributions: Sequence[tuple[str, ReportKey, DailyTotals]]) -> int:
+        new_events: set[str] = set()
+        added: set[tuple[str, ReportKey]] = set()
+        for event_id, key, totals in contributions:
+            if (event_id in self.applied and event_id not in new_events) or (event_id, key) in added:
+                continue
+            new_events.add(event_id)
+            added.add((event_id, key))
+            self.reports[key] = self.reports.get(key, DailyTotals()) + totals
+        self.applied |= new_events
+        return len(new_events)
+
+    def totals(self, key: ReportKey) -> DailyTotals:
+        return self.reports.get(key, DailyTotals())
+
+    def clear(self) -> int:
+        count = len(self.reports) + len(self.applied)
+        self.reports.clear()
+        self.applied.clear()
+        return count
+
+
+class InMemoryNotificationLog:
+    def __init__(self) -> None:
+        self.sent: dict[str, str] = {}
+        self.claimed: set[str] = set()
+
+    def claim(self, alert_id: str, *, now: str) -> bool:
+        if alert_id in self.sent:
+            return False
+        self.claimed.add(alert_id)
+        return True
+
+    def mark_sent(self, alert_id: str, *, message_id: str, now: str) -> None:
+        self.sent[alert_id] = message_id
+
+
+@dataclass
+class InMemoryBus:
+    """Keeps what was put per stream; `refuse` lists indexes of the next put to refuse (a throttled put)."""
+
+    streams: dict[str, list[tuple[str, bytes]]] = field(default_factory=dict)
+    refuse: set[int] = field(default_factory=set)
+
+    def put(self, stream: str, messages: Sequence[tuple[str, bytes]]) -> list[int]:
+        refused, self.refuse = sorted(i for i in self.refuse if i < len(messages)), set()
+        kept = [m for i, m in enumerate(messages) if i not in refused]
+        self.streams.setdefault(stream, []).extend(kept)
+        return refused
+
+
+@dataclass
+class RecordingNotifier:
+    published: list[Alert] = field(default_factory=list)
+    _ids: itertools.count[int] = field(default_factory=itertools.count)
+
+    def publish(self, alert: Alert) -> str:
+        self.published.append(alert)
+        return f"message-{next(self._ids)}"

@@ -1,0 +1,49 @@
+"""The alert message on account-alerts (docs/schemas/alert-message.schema.json), and back."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+from ledger.application.codec import CodecError, from_json
+from ledger.application.messages import InvalidMessageError
+from ledger.domain.fraud import Alert
+
+_LISTS: Final = ("event_ids",)
+
+
+def alert_to_json(alert: Alert) -> bytes:
+    return json.dumps(alert_body(alert), separators=(",", ":")).encode()
+
+
+def alert_body(alert: Alert) -> dict[str, Any]:
+    return {
+        "alert_id": alert.alert_id,
+        "rule": alert.rule,
+        "severity": alert.severity,
+        "account_id": alert.account_id,
+        "amount": alert.amount,
+        "event_ids": list(alert.event_ids),
+        "raised_at": alert.raised_at,
+        "description": alert.description,
+    }
+
+
+def alert_of(body: dict[str, Any]) -> Alert:
+    event_ids = body.get("event_ids")
+    if not isinstance(event_ids, list) or not all(isinstance(e, str) for e in event_ids):
+        raise InvalidMessageError("event_ids must be a list of strings")
+    try:
+        return from_json(Alert, {**body, "event_ids": tuple(event_ids)})
+    except CodecError as error:
+        raise InvalidMessageError(str(error)) from error
+
+
+def parse_alert(raw: bytes) -> Alert:
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise InvalidMessageError(f"not JSON: {error}") from error
+    if not isinstance(body, dict):
+        raise InvalidMessageError("not a JSON object")
+    return alert_of(body)

@@ -1,0 +1,91 @@
+"""The read-model routes of the query function: accounts, alerts and daily reports, fed by the stream consumers
+(eventually consistent: each account carries the version it reflects)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from ledger import bootstrap
+from ledger.application.alert_messages import alert_body
+from ledger.domain.reports import ALL_ACCOUNTS, DailyTotals, ReportKey
+from ledger.entrypoints.http import schemas
+from ledger.entrypoints.http.errors import FieldError, RequestValidationError
+from ledger.entrypoints.http.requests import account_id as valid_account_id
+from ledger.entrypoints.http.responses import account_body
+from ledger.entrypoints.http.validation import read_query, validate
+
+router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+
+
+@router.get("/accounts")
+def list_accounts() -> Response[str]:
+    query = read_query(router.current_event.raw_event, schemas.ACCOUNTS_QUERY)
+    try:
+        accounts, cursor = bootstrap.components().account_views.page(
+            limit=query.get("limit", 50), cursor=query.get("cursor")
+        )
+    except ValueError as error:
+        raise RequestValidationError([FieldError("cursor", str(error))]) from error
+    return _json({"accounts": [account_body(a) for a in accounts], "next_cursor": cursor})
+
+
+@router.get("/alerts")
+def list_alerts() -> Response[str]:
+    query = read_query(router.current_event.raw_event, schemas.ALERTS_QUERY)
+    alerts = bootstrap.components().alert_views.newest(account_id=query.get("account_id"), limit=query.get("limit", 20))
+    return _json({"alerts": [alert_body(alert) for alert in alerts]})
+
+
+@router.get("/reports/daily/<date>")
+def daily_report(date: str) -> Response[str]:
+    read_query(router.current_event.raw_event, {"type": "object", "additionalProperties": False})
+    return _report(ReportKey(_date(date), ALL_ACCOUNTS))
+
+
+@router.get("/accounts/<account_id>/reports/daily/<date>")
+def account_daily_report(account_id: str, date: str) -> Response[str]:
+    read_query(router.current_event.raw_event, {"type": "object", "additionalProperties": False})
+    key = ReportKey(_date(date), valid_account_id(account_id))
+    totals = bootstrap.components().report_store.totals(key)
+    if totals == DailyTotals():
+        bootstrap.account_service().history(key.account_id, after=0, limit=1)  # 404 for an unknown account
+    return _report(key, totals)
+
+
+def _report(key: ReportKey, totals: DailyTotals | None = None) -> Response[str]:
+    totals = totals if totals is not None else bootstrap.components().report_store.totals(key)
+    return _json(
+        {
+            "date": key.day.isoformat(),
+            "account_id": None if key.account_id == ALL_ACCOUNTS else key.account_id,
+            "deposits": {"count": totals.deposits_count, "total": totals.deposits_total},
+            "withdrawals": {"count": totals.withdrawals_count, "total": totals.withdrawals_total},
+            "net": totals.net,
+            "accounts_opened": totals.accounts_opened,
+        }
+    )
+
+
+def _date(raw: str) -> dt.date:
+    errors = validate(raw, schemas.REPORT_DATE, where="date")
+    if not errors:
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            errors = [FieldError("date", "must be a real calendar date")]
+    raise RequestValidationError(errors)
+
+
+def _json(body: dict[str, Any]) -> Response[str]:
+    return Response(
+        status_code=HTTPStatus.OK,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(body),
+        headers={"Cache-Control": "no-store"},
+    )

@@ -1,0 +1,32 @@
+"""Notifications: account-alerts (Kinesis) -> the account-notifications SNS topic, once per alert."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ledger import bootstrap
+from ledger.application.alert_messages import parse_alert
+from ledger.entrypoints.streams import kinesis_data
+
+logger = Logger()
+tracer = Tracer()
+processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
+
+
+@tracer.capture_method
+def notify(record: KinesisStreamRecord) -> None:
+    alert = parse_alert(kinesis_data(record))
+    sent = bootstrap.components().alert_notifier.notify(alert)
+    logger.info("notification", extra={"alert_id": alert.alert_id, "sent_now": sent})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=notify, processor=processor, context=context)

@@ -1,0 +1,177 @@
+"""The vocabulary of the topology description (infra/topology.py): tables, streams, topics, functions, routes,
+event sources and access. Standard library only: the CDK stack and the local runtime both read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+KeyType = Literal["S", "N"]
+StreamView = Literal["NEW_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY", "OLD_IMAGE"]
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: KeyType
+
+
+@dataclass(frozen=True)
+class LocalIndex:
+    name: str
+    sort_key: Key
+    projection: Literal["KEYS_ONLY", "ALL"] = "KEYS_ONLY"
+
+
+@dataclass(frozen=True)
+class GlobalIndex:
+    name: str
+    partition_key: Key
+    sort_key: Key | None = None
+    projection: Literal["KEYS_ONLY", "ALL"] = "ALL"
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str  # logical id: construct id in CDK, suffix of the local table name
+    env_var: str  # the functions find the table's name in this environment variable
+    description: str
+    partition_key: Key
+    sort_key: Key | None = None
+    local_indexes: tuple[LocalIndex, ...] = ()
+    global_indexes: tuple[GlobalIndex, ...] = ()
+    stream: StreamView | None = None
+    ttl_attribute: str | None = None
+    durable_locally: bool = True  # the local runtime journals it to disk and reloads it on start
+    # The projection this table holds, when it is a read model rebuilt from the event store (`python -m
+    # ledger.rebuild <projection>`); the local runtime rebuilds it on start instead of journaling it.
+    projection: str | None = None
+
+    @property
+    def local_name(self) -> str:
+        return f"ledger-{self.id}"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+    path: str  # API Gateway syntax: /accounts/{account_id}
+
+    @property
+    def key(self) -> str:
+        """API Gateway's routeKey, e.g. 'GET /accounts/{account_id}'."""
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class KinesisStream:
+    id: str
+    name: str  # the stream's name, the same locally and deployed
+    env_var: str  # the functions find the name in this environment variable
+    description: str
+    partition_key: str  # what producers use as the partition key (per-key order)
+    shards: int = 1
+    retention_hours: int = 24
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    name: str
+    env_var: str  # the functions find the topic's ARN in this environment variable
+    description: str
+
+
+@dataclass(frozen=True)
+class TableAccess:
+    table: str  # Table.id
+    actions: tuple[str, ...]  # DynamoDB actions, e.g. ("dynamodb:Query",)
+    indexes: bool = False  # whether the actions also apply to the table's indexes
+
+
+@dataclass(frozen=True)
+class StreamAccess:
+    stream: str  # KinesisStream.id
+    actions: tuple[str, ...]  # e.g. ("kinesis:PutRecords",)
+
+
+@dataclass(frozen=True)
+class TopicAccess:
+    topic: str  # Topic.id
+    actions: tuple[str, ...]  # e.g. ("sns:Publish",)
+
+
+Access = TableAccess | StreamAccess | TopicAccess
+
+
+@dataclass(frozen=True)
+class EventSource:
+    """An event source mapping: the function reads `source` (a table's DynamoDB stream or a Kinesis stream).
+
+    Every mapping reports batch item failures, sends what it gives up on to its own encrypted SQS queue (with an
+    alarm on its depth), and carries the reasons for its numbers in `rationale`.
+    """
+
+    kind: Literal["dynamodb", "kinesis"]
+    source: str  # Table.id (its stream) or KinesisStream.id
+    batch_size: int
+    max_batching_window_seconds: int
+    retry_attempts: int
+    max_record_age_seconds: int
+    rationale: str
+    starting_position: Literal["TRIM_HORIZON", "LATEST"] = "TRIM_HORIZON"
+    bisect_on_error: bool = True
+    parallelization_factor: int = 1
+    # Lambda event filtering patterns (the same JSON the EventSourceMapping's FilterCriteria take): records that
+    # match none are dropped before the function sees them.
+    filters: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Function:
+    id: str
+    handler: str  # module.attribute under functions/
+    description: str
+    routes: tuple[Route, ...] = ()
+    access: tuple[Access, ...] = ()
+    event_sources: tuple[EventSource, ...] = ()
+    memory_mb: int = 512
+    timeout_seconds: int = 10
+    default_route: bool = False  # serves API Gateway's $default route (every unmatched request)
+
+
+@dataclass(frozen=True)
+class Topology:
+    tables: tuple[Table, ...]
+    functions: tuple[Function, ...]
+    streams: tuple[KinesisStream, ...] = ()
+    topics: tuple[Topic, ...] = ()
+    environment: dict[str, str] = field(default_factory=dict)  # same for every function
+
+    def table(self, table_id: str) -> Table:
+        return next(t for t in self.tables if t.id == table_id)
+
+    def function(self, function_id: str) -> Function:
+        return next(f for f in self.functions if f.id == function_id)
+
+    def stream(self, stream_id: str) -> KinesisStream:
+        return next(s for s in self.streams if s.id == stream_id)
+
+    def topic(self, topic_id: str) -> Topic:
+        return next(t for t in self.topics if t.id == topic_id)
+
+    def consumers_of(self, kind: str, source: str) -> list[tuple[Function, EventSource]]:
+        return [
+            (function, event_source)
+            for function in self.functions
+            for event_source in function.event_sources
+            if (event_source.kind, event_source.source) == (kind, source)
+        ]
+
+    @property
+    def routes(self) -> dict[str, Function]:
+        return {route.key: function for function in self.functions for route in function.routes}
+
+    @property
+    def default_function(self) -> Function:
+        return next(f for f in self.functions if f.default_route)
