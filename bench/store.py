@@ -26,9 +26,11 @@ class CountingStore:
         self.inner.append(events, snapshot=snapshot, idempotency=idempotency)
 
     def read_backward(
-        self, aggregate_id: str, *, to_version: int | None = None, page_size: int = 100
+        self, aggregate_id: str, *, to_version: int | None = None, page_size: int = 100, first_page: int = 1
     ) -> Iterator[StreamItem]:
-        for item in self.inner.read_backward(aggregate_id, to_version=to_version, page_size=page_size):
+        for item in self.inner.read_backward(
+            aggregate_id, to_version=to_version, page_size=page_size, first_page=first_page
+        ):
             self.items_used += 1
             yield item
 
@@ -40,3 +42,6 @@ class CountingStore:
 
     def idempotency_record(self, key: str, *, now: int) -> IdempotencyRecord | None:
         return self.inner.idempotency_record(key, now=now)
+
+    def aggregate_ids(self, aggregate_type: str) -> Iterator[str]:
+        return self.inner.aggregate_ids(aggregate_type)
