@@ -1,4 +1,4 @@
-"""`python -m bench` (`make bench`): run the four figures and print the table (or JSON with --json).
+"""`python -m bench` (`make bench`): run the six figures and print the table (or JSON with --json).
 
 The benchmark informs, it does not gate: it exits 0 whatever the verdicts, and non-zero only when it cannot run.
 """
@@ -13,7 +13,7 @@ import time
 from importlib.metadata import version
 from typing import Any
 
-from bench import imports, reads, throughput
+from bench import consumers, imports, lag, reads, throughput, traffic
 from bench.aws import use_fake_credentials
 from bench.report import Note, Report, Row
 
@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
     parser.add_argument(
-        "--only", type=int, action="append", choices=(1, 2, 3, 4), help="run only this figure (repeatable)"
+        "--only", type=int, action="append", choices=(1, 2, 3, 4, 5, 6), help="run only this figure (repeatable)"
     )
     parser.add_argument("--reads", type=_positive, default=21, help="state reads per account for figure 2 (default 21)")
     parser.add_argument(
@@ -35,12 +35,26 @@ def main(argv: list[str] | None = None) -> int:
         help="warm commands profiled when figure 4 misses (default 100; 0: none)",
     )
     parser.add_argument(
+        "--consumer-events",
+        type=_positive,
+        default=consumers.DEFAULT_EVENTS,
+        help=f"commands whose events feed the consumers in figure 5 (default {consumers.DEFAULT_EVENTS:,})",
+    )
+    parser.add_argument(
+        "--lag-commands",
+        type=_positive,
+        default=lag.DEFAULT_COMMANDS,
+        help=f"deposits timed on the local runtime for figure 6 (default {lag.DEFAULT_COMMANDS})",
+    )
+    parser.add_argument(
         "--snapshot-interval",
         type=_positive,
         help="what-if: override the topology's SNAPSHOT_INTERVAL for figures 1, 2 and 4 (a note says so)",
     )
     args = parser.parse_args(argv)
-    figures = set(args.only or (1, 2, 3, 4))
+    figures = set(args.only or (1, 2, 3, 4, 5, 6))
+    if args.consumer_events < traffic.MIN_EVENTS:
+        parser.error(f"--consumer-events must be at least {traffic.MIN_EVENTS}")
 
     use_fake_credentials()
     report = Report(machine=machine())
@@ -54,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     if 4 in figures:
         result = throughput.run(snapshot_interval=args.snapshot_interval, profile_commands=args.profile_commands)
         _add(report, "throughput", result, figures)
+    if 5 in figures:
+        _add(report, "consumers", consumers.run(events=args.consumer_events), figures)
+    if 6 in figures:
+        _add(report, "lag", lag.run(commands=args.lag_commands), figures)
     report.details["seconds"] = round(time.perf_counter() - started, 1)
     print(report.json() if args.json else report.text())
     return 0

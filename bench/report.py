@@ -20,6 +20,12 @@ class Row:
     number: float | None = None  # the value as a number, for --json readers
 
 
+def count(number: int, thing: str) -> str:
+    """e.g. '1 batch', '2 batches'."""
+    plural = thing + ("es" if thing.endswith(("s", "ch")) else "s")
+    return f"{number:,} {thing if number == 1 else plural}"
+
+
 def judged(passed: bool) -> Verdict:
     return "pass" if passed else "FAIL"
 

@@ -19,11 +19,8 @@ The commands are deposits, whole snapshot intervals of them, so the ones that al
 
 from __future__ import annotations
 
-import gc
 import json
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
@@ -34,6 +31,7 @@ from bench import profiling
 from bench.aws import CallRecorder, Calls, deploy_tables, dynamodb_client
 from bench.histories import DEPOSIT, account_history, item, seed_account, write_history
 from bench.report import Note, Row, judged
+from bench.timing import collector_paused, timed
 from ledger.application.account_service import AccountService, CommandContext
 from ledger.application.records import EventRecord
 from ledger.bootstrap import build_service, dynamodb_event_store
@@ -103,12 +101,12 @@ def run(*, snapshot_interval: int | None, profile_commands: int) -> tuple[list[R
             ),
         ]
         for first in range(0, commands, COLLECT_EVERY):
-            with _collector_paused():
+            with collector_paused():
                 for i in range(first, min(first + COLLECT_EVERY, commands)):
                     shift = i % len(subjects)  # each subject runs first, second... equally often
                     for subject in subjects[shift:] + subjects[:shift]:
                         with recorder.recording() as calls:
-                            subject.seconds += _timed(partial(subject.work, i))
+                            subject.seconds += timed(partial(subject.work, i))
                         subject.calls.calls += calls.calls
         hot = _where_time_goes(client, setup.warm, profile_commands) if profile_commands > 0 else None
     warm, cold, raw, reference = subjects
@@ -224,24 +222,6 @@ def _deposits(service: AccountService, account: str, count: int) -> None:
     deposit = DepositMoney(account, DEPOSIT)
     for _ in range(count):
         service.execute(deposit, _CONTEXT)
-
-
-def _timed(work: Callable[[], None]) -> float:
-    start = time.perf_counter()
-    work()
-    return time.perf_counter() - start
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The garbage collector paused, as timeit does, after a collection: a full collection walks moto's whole heap
-    (every table's items and stream records; about 0.1 s here) and would land on whichever operation runs then."""
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _put(client: DynamoDBClient, table: str, event: dict[str, Any]) -> None:

@@ -16,23 +16,24 @@ from ledger.application.account_repository import AccountRepository
 from ledger.application.account_service import AccountService
 from ledger.application.account_service import Settings as ServiceSettings
 from ledger.application.instants import to_iso_ms
-from ledger.application.pipeline.fraud_detection import FraudDetector
-from ledger.application.pipeline.notifying import AlertNotifier
-from ledger.application.pipeline.projector import AccountProjector
-from ledger.application.pipeline.reporting import Reporter
-from ledger.application.ports import (
-    AccountViews,
-    AlertViews,
-    EventStore,
-    MessageBus,
-    NotificationLog,
-    Notifier,
-    ReportStore,
-)
+from ledger.application.ports import EventStore
 from ledger.settings import Settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the consumers' modules load on first use: the HTTP functions never import them
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from ledger.application.pipeline.fraud_detection import FraudDetector
+    from ledger.application.pipeline.notifying import AlertNotifier
+    from ledger.application.pipeline.projector import AccountProjector
+    from ledger.application.pipeline.reporting import Reporter
+    from ledger.application.ports import (
+        AccountViews,
+        AlertViews,
+        MessageBus,
+        NotificationLog,
+        Notifier,
+        ReportStore,
+    )
 
 T = TypeVar("T")
 _lock = threading.RLock()
@@ -173,18 +174,26 @@ class Components:
 
     @property
     def projector(self) -> AccountProjector:
+        from ledger.application.pipeline.projector import AccountProjector  # noqa: PLC0415
+
         return self._once("projector", lambda: AccountProjector(self.account_views, self.repository))
 
     @property
     def fraud_detector(self) -> FraudDetector:
+        from ledger.application.pipeline.fraud_detection import FraudDetector  # noqa: PLC0415
+
         return self._once("fraud_detector", lambda: FraudDetector(self.event_store, self.settings.fraud_rules))
 
     @property
     def reporter(self) -> Reporter:
+        from ledger.application.pipeline.reporting import Reporter  # noqa: PLC0415
+
         return self._once("reporter", lambda: Reporter(self.report_store))
 
     @property
     def alert_notifier(self) -> AlertNotifier:
+        from ledger.application.pipeline.notifying import AlertNotifier  # noqa: PLC0415
+
         return self._once("alert_notifier", lambda: AlertNotifier(self.notification_log, self.notifier, now=_now_iso))
 
 

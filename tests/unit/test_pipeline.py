@@ -346,3 +346,23 @@ def test_rebuild_reproduces_every_read_model_from_the_event_store(pipeline: Pipe
     assert rebuilt == live
     assert counts == {"accounts": 2, "alerts": 1, "reports": 3}
     assert fresh.notifier.published == []  # a rebuild never notifies again
+
+
+def test_fraud_reads_the_window_from_the_store_whatever_the_batch_holds() -> None:
+    p = Pipeline(Clock(step=timedelta(seconds=5)))
+    bootstrap.override_components(p.components)
+    try:
+        p.service.execute(OpenAccount("acc-1", "Ann"), CTX)
+        for _ in range(7):
+            p.service.execute(DepositMoney("acc-1", 10), CTX)
+        invoke(publisher.lambda_handler, p.stream_batch())
+        records = p.kinesis("tx")["Records"]
+        # every record alone, then odd splits with gaps, shuffled: the same single alert each time
+        for batch in [[r] for r in records] + [records[5:], records[::2], records[::-1]]:
+            invoke(fraud.lambda_handler, {"Records": batch})
+    finally:
+        bootstrap.override_components(None)
+    alert_ids = {json.loads(data)["alert_id"] for _, data in p.bus.streams["alerts"]}
+    (rule,) = {json.loads(data)["rule"] for _, data in p.bus.streams["alerts"]}
+    assert len(alert_ids) == 1
+    assert rule == HIGH_VELOCITY

@@ -12,7 +12,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ledger import bootstrap
 from ledger.application.alert_messages import alert_to_json
-from ledger.application.messages import parse_message
+from ledger.application.messages import InvalidMessageError, parse_message
+from ledger.application.pipeline.fraud_detection import transaction_of_message
+from ledger.domain.fraud import Transaction
 from ledger.entrypoints.streams import count, failed_records_response, kinesis_data, record_id
 
 logger = Logger()
@@ -22,22 +24,35 @@ processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
 
 @tracer.capture_method
 def detect(records: list[KinesisStreamRecord]) -> set[str]:
-    """Run the rules on every record and put the alerts; the ids of the records that failed."""
+    """Run the rules on the batch (one history read per account) and put the alerts; the ids of the records that
+    failed."""
     components = bootstrap.components()
     failed: set[str] = set()
-    sources: list[str] = []
-    alerts: list[tuple[str, bytes]] = []
+    by_account: dict[str, list[tuple[str, Transaction]]] = {}
     for record in records:
         try:
-            raised = components.fraud_detector.alerts(parse_message(kinesis_data(record)))
-        except Exception:  # a poison record, or the event store failing: this record fails, the others go on
-            logger.exception("fraud rules failed", extra={"record": record_id(record)})
+            transaction = transaction_of_message(parse_message(kinesis_data(record)))
+        except InvalidMessageError:
+            logger.exception("poison record", extra={"record": record_id(record)})
             failed.add(record_id(record))
             continue
-        for alert in raised or ():
-            logger.info("alert raised", extra={"alert_id": alert.alert_id, "rule": alert.rule})
-            sources.append(record_id(record))
-            alerts.append((alert.account_id, alert_to_json(alert)))
+        if transaction is not None:
+            by_account.setdefault(transaction.account_id, []).append((record_id(record), transaction))
+    sources: list[str] = []
+    alerts: list[tuple[str, bytes]] = []
+    for account, entries in by_account.items():
+        try:
+            raised = components.fraud_detector.alerts_for_account([t for _, t in entries])
+        except Exception:  # the event store failing: this account's records fail, the others go on
+            logger.exception("fraud rules failed", extra={"account_id": account})
+            failed.update(source for source, _ in entries)
+            continue
+        first_source = {t.event_id: source for source, t in reversed(entries)}
+        for event_id, event_alerts in raised.items():
+            for alert in event_alerts:
+                logger.info("alert raised", extra={"alert_id": alert.alert_id, "rule": alert.rule})
+                sources.append(first_source[event_id])
+                alerts.append((alert.account_id, alert_to_json(alert)))
     if alerts:
         count("AlertsRaised", len(alerts))
         refused = components.bus.put(components.settings.require("alerts_stream"), alerts)

@@ -3,7 +3,7 @@ from the event store (immutable, so a replay sees the same window and raises the
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -64,22 +64,42 @@ class FraudDetector:
         transaction = transaction_of_message(message)
         if transaction is None:
             return None
-        return alerts_for(transaction, self._earlier(transaction), self.rules)
+        return self.alerts_for_account([transaction])[transaction.event_id]
 
-    def _earlier(self, transaction: Transaction) -> Iterable[Transaction]:
-        """The account's transactions before this one, newest first, read lazily from the event store."""
-        page = self.rules.velocity_count + 2
+    def alerts_for_account(self, transactions: Sequence[Transaction]) -> dict[str, list[Alert]]:
+        """{event id: the alerts it raises} for transactions of one account (a batch's, in any order, repeats
+        allowed), with one read of the account's history: the events up to the newest of them, back to one
+        window before the oldest."""
+        unique = sorted({t.event_id: t for t in transactions}.values(), key=lambda t: t.version)
+        history = self._history(unique[0], unique[-1])
+        return {t.event_id: alerts_for(t, [h for h in history if h.version < t.version], self.rules) for t in unique}
+
+    def _history(self, oldest: Transaction, newest: Transaction) -> list[Transaction]:
+        """The account's transactions from `newest` back to the window before `oldest`, newest first."""
+        window_start = datetime.fromisoformat(oldest.occurred_at) - timedelta(
+            seconds=self.rules.velocity_window_seconds
+        )
+        page = newest.version - oldest.version + self.rules.velocity_count + 2
+        history: list[Transaction] = []
+        before_oldest = 0
         for item in self.store.read_backward(
-            transaction.account_id, to_version=transaction.version - 1, page_size=page, first_page=page
+            newest.account_id, to_version=newest.version, page_size=page, first_page=page
         ):
-            if isinstance(item, EventRecord):
-                earlier = transaction_of(
-                    event_id=item.event_id,
-                    account_id=item.aggregate_id,
-                    version=item.version,
-                    event_type=item.event_type,
-                    data=dict(item.data),
-                    at=item.occurred_at,
-                )
-                if earlier is not None:
-                    yield earlier
+            if not isinstance(item, EventRecord):
+                continue
+            if item.version < oldest.version and (
+                datetime.fromisoformat(item.occurred_at) <= window_start or before_oldest > self.rules.velocity_count
+            ):
+                break
+            transaction = transaction_of(
+                event_id=item.event_id,
+                account_id=item.aggregate_id,
+                version=item.version,
+                event_type=item.event_type,
+                data=dict(item.data),
+                at=item.occurred_at,
+            )
+            if transaction is not None:
+                history.append(transaction)
+                before_oldest += transaction.version < oldest.version
+        return history
