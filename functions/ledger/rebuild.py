@@ -20,7 +20,7 @@ from typing import Final
 
 from ledger import bootstrap
 from ledger.application.messages import message_of
-from ledger.application.pipeline.fraud_detection import alerts_for, transaction_of
+from ledger.application.pipeline.fraud_detection import alerts_for, transaction_of_record
 from ledger.application.records import EventRecord
 from ledger.domain.accounts import AGGREGATE_TYPE
 from ledger.domain.fraud import Transaction
@@ -63,14 +63,7 @@ def _replay(c: bootstrap.Components, account_id: str, projections: Sequence[str]
         if "alerts" not in projections:
             continue
         for record in page:
-            transaction = transaction_of(
-                event_id=record.event_id,
-                account_id=record.aggregate_id,
-                version=record.version,
-                event_type=record.event_type,
-                data=dict(record.data),
-                at=record.occurred_at,
-            )
+            transaction = transaction_of_record(record)
             if transaction is None:
                 continue
             for alert in alerts_for(transaction, reversed(earlier), rules):

@@ -39,6 +39,19 @@ def transaction_of_message(message: EventMessage) -> Transaction | None:
     )
 
 
+def transaction_of_record(record: EventRecord) -> Transaction | None:
+    if record.aggregate_type != AGGREGATE_TYPE:
+        return None
+    return transaction_of(
+        event_id=record.event_id,
+        account_id=record.aggregate_id,
+        version=record.version,
+        event_type=record.event_type,
+        data=dict(record.data),
+        at=record.occurred_at,
+    )
+
+
 def alerts_for(transaction: Transaction, earlier: Iterable[Transaction], rules: FraudRules) -> list[Alert]:
     """The alerts `transaction` raises, given the account's transactions before it, newest first."""
     alerts = [alert for alert in [large_transaction(transaction, rules)] if alert is not None]
@@ -91,14 +104,7 @@ class FraudDetector:
                 datetime.fromisoformat(item.occurred_at) <= window_start or before_oldest > self.rules.velocity_count
             ):
                 break
-            transaction = transaction_of(
-                event_id=item.event_id,
-                account_id=item.aggregate_id,
-                version=item.version,
-                event_type=item.event_type,
-                data=dict(item.data),
-                at=item.occurred_at,
-            )
+            transaction = transaction_of_record(item)
             if transaction is not None:
                 history.append(transaction)
                 before_oldest += transaction.version < oldest.version
