@@ -12,16 +12,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from ledger.application.account_repository import AccountRepository
-from ledger.application.account_service import AccountService
-from ledger.application.account_service import Settings as ServiceSettings
 from ledger.application.instants import to_iso_ms
 from ledger.application.ports import EventStore
 from ledger.settings import Settings
 
-if TYPE_CHECKING:  # the consumers' modules load on first use: the HTTP functions never import them
+if TYPE_CHECKING:  # what a function does not use, it never imports: each module loads on first use
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from ledger.application.account_repository import AccountRepository
+    from ledger.application.account_service import AccountService
     from ledger.application.pipeline.fraud_detection import FraudDetector
     from ledger.application.pipeline.notifying import AlertNotifier
     from ledger.application.pipeline.projector import AccountProjector
@@ -51,6 +50,9 @@ def account_service() -> AccountService:
 
 
 def build_service(store: EventStore, settings: Settings) -> AccountService:
+    from ledger.application.account_service import AccountService  # noqa: PLC0415
+    from ledger.application.account_service import Settings as ServiceSettings  # noqa: PLC0415
+
     return AccountService(
         store=store,
         settings=ServiceSettings(
@@ -168,6 +170,8 @@ class Components:
 
     @property
     def repository(self) -> AccountRepository:
+        from ledger.application.account_repository import AccountRepository  # noqa: PLC0415
+
         return self._once(
             "repository", lambda: AccountRepository(self.event_store, page_size=self.settings.snapshot_interval)
         )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from ledger.application.records import EventRecord, IdempotencyRecord, SnapshotRecord, StreamItem
-from ledger.domain.accounts import Account
-from ledger.domain.fraud import Alert
-from ledger.domain.reports import DailyTotals, ReportKey
+if TYPE_CHECKING:  # annotations only: importing the ports costs a function nothing it does not use
+    from ledger.application.records import EventRecord, IdempotencyRecord, SnapshotRecord, StreamItem
+    from ledger.domain.accounts import Account
+    from ledger.domain.fraud import Alert
+    from ledger.domain.reports import DailyTotals, ReportKey
 
 
 class EventStore(Protocol):
