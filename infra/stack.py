@@ -16,7 +16,7 @@ from infra.messaging import Messaging
 from infra.monitoring import PipelineMonitoring
 from infra.naming import pascal
 from infra.pipeline import Pipeline
-from infra.topology import TOPOLOGY, Topology
+from infra.topology import TOPOLOGY, KinesisStream, Table, Topic, Topology
 
 
 class LedgerStack(Stack):
@@ -47,26 +47,17 @@ class LedgerStack(Stack):
         self.api = LedgerApi(self, "Api", topology=topology, functions=self.functions.functions)
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the HTTP API (requests need SigV4)")
-        for table in topology.tables:
+        named: tuple[tuple[Table | KinesisStream | Topic, str, str], ...] = (
+            *((t, "TableName", self.event_store.tables[t.id].table_name) for t in topology.tables),
+            *((s, "StreamName", self.messaging.streams[s.id].stream_name) for s in topology.streams),
+            *((t, "TopicArn", self.messaging.topics[t.id].topic_arn) for t in topology.topics),
+        )
+        for spec, suffix, value in named:
             CfnOutput(
                 self,
-                f"{pascal(table.id)}TableName",
-                value=self.event_store.tables[table.id].table_name,
-                description=f"{table.description} (the functions read it from {table.env_var})",
-            )
-        for stream in topology.streams:
-            CfnOutput(
-                self,
-                f"{pascal(stream.id)}StreamName",
-                value=self.messaging.streams[stream.id].stream_name,
-                description=f"{stream.description} (the functions read it from {stream.env_var})",
-            )
-        for topic in topology.topics:
-            CfnOutput(
-                self,
-                f"{pascal(topic.id)}TopicArn",
-                value=self.messaging.topics[topic.id].topic_arn,
-                description=f"{topic.description} (the functions read it from {topic.env_var})",
+                f"{pascal(spec.id)}{suffix}",
+                value=value,
+                description=f"{spec.description} (the functions read it from {spec.env_var})",
             )
         for mapping in self.pipeline.mappings:
             CfnOutput(

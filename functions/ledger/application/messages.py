@@ -47,6 +47,20 @@ class EventMessage:
     data: JsonObject
     metadata: Mapping[str, str]
 
+    def to_record(self) -> EventRecord:
+        """The message as the stored event it was made from (without the state the stored item carries)."""
+        return EventRecord(
+            self.aggregate_type,
+            self.aggregate_id,
+            self.version,
+            self.event_id,
+            self.type,
+            self.schema_version,
+            self.occurred_at,
+            self.data,
+            self.metadata,
+        )
+
     @property
     def day(self) -> str:
         """The UTC date the event occurred on, e.g. 2026-11-26."""
@@ -108,19 +122,8 @@ def decode_event(message: EventMessage) -> object | None:
     codec = CODECS.get(message.aggregate_type)
     if codec is None or not codec.knows(message.type):
         return None
-    record = EventRecord(
-        message.aggregate_type,
-        message.aggregate_id,
-        message.version,
-        message.event_id,
-        message.type,
-        message.schema_version,
-        message.occurred_at,
-        message.data,
-        message.metadata,
-    )
     try:
-        decoded: object = codec.decode(record)
+        decoded: object = codec.decode(message.to_record())
     except CodecError as error:
         raise InvalidMessageError(str(error)) from error
     return decoded

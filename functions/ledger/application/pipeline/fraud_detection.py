@@ -27,16 +27,7 @@ def transaction_of(
 
 
 def transaction_of_message(message: EventMessage) -> Transaction | None:
-    if message.aggregate_type != AGGREGATE_TYPE:
-        return None
-    return transaction_of(
-        event_id=message.event_id,
-        account_id=message.aggregate_id,
-        version=message.version,
-        event_type=message.type,
-        data=dict(message.data),
-        at=message.occurred_at,
-    )
+    return transaction_of_record(message.to_record())
 
 
 def transaction_of_record(record: EventRecord) -> Transaction | None:
