@@ -9,14 +9,24 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from infra.topology import TOPOLOGY
-from ledger.settings import Settings
+from ledger import bootstrap
+from ledger.components import (
+    ACCOUNTS_TABLE,
+    ALERTS_TABLE,
+    FRAUD_RULES,
+    NOTIFICATION_TOPIC,
+    NOTIFICATIONS_TABLE,
+    REPORTS_TABLE,
+)
+from ledger.kernel.components import Root, Setting
+from local.environment import settings_environment
 from local.resources import create_tables
 
 if TYPE_CHECKING:
@@ -61,24 +71,85 @@ def client(service: str, region: str | None = None) -> Any:
     return boto3.client(service, region_name=region, config=config)  # type: ignore[call-overload]
 
 
-def deploy_tables(client: DynamoDBClient, *, prefix: str = "", snapshot_interval: int | None = None) -> Settings:
+@dataclass(frozen=True)
+class Deployment:
+    """Where the bench deployed the topology: the functions' settings there (their environment, as the stack sets
+    it, with the names of what the bench created), from which a function's composition root builds its parts."""
+
+    environment: Mapping[str, str]
+
+    def setting(self, setting: Setting[Any]) -> str:
+        return self.environment[setting.variable]
+
+    @property
+    def event_table(self) -> str:
+        return self.setting(bootstrap.EVENT_TABLE)
+
+    @property
+    def accounts_table(self) -> str:
+        return self.setting(ACCOUNTS_TABLE)
+
+    @property
+    def alerts_table(self) -> str:
+        return self.setting(ALERTS_TABLE)
+
+    @property
+    def reports_table(self) -> str:
+        return self.setting(REPORTS_TABLE)
+
+    @property
+    def notifications_table(self) -> str:
+        return self.setting(NOTIFICATIONS_TABLE)
+
+    @property
+    def notification_topic_arn(self) -> str:
+        return self.setting(NOTIFICATION_TOPIC)
+
+    @property
+    def velocity_count(self) -> int:
+        return Root(self.environment).get(FRAUD_RULES).velocity_count
+
+    def with_settings(self, **values: str) -> Deployment:
+        """The same deployment with other values of some settings (what-if runs, the state cache off)."""
+        return Deployment({**self.environment, **values})
+
+    def root(
+        self, dynamodb: DynamoDBClient, kinesis: KinesisClient | None = None, sns: SNSClient | None = None
+    ) -> Root:
+        """The composition root a function builds in this environment (`bootstrap.Root`: settings read and
+        checked from it, parts built on first use), on these clients."""
+        root = Root(self.environment).provide(bootstrap.DYNAMODB, dynamodb)
+        if kinesis is not None:
+            root.provide(bootstrap.KINESIS, kinesis)
+        if sns is not None:
+            root.provide(bootstrap.SNS, sns)
+        return root
+
+
+def deploy_tables(client: DynamoDBClient, *, prefix: str = "", snapshot_interval: int | None = None) -> Deployment:
     """Every table of the topology (same keys, index and stream as the stack), and the functions' settings."""
-    environment = {**TOPOLOGY.environment, **create_tables(client, prefix=prefix)}
+    environment = {**_settings(client), **create_tables(client, prefix=prefix)}
     if snapshot_interval is not None:
-        environment["SNAPSHOT_INTERVAL"] = str(snapshot_interval)
-    return Settings.from_env(environment)
+        environment[bootstrap.SNAPSHOT_INTERVAL.variable] = str(snapshot_interval)
+    return Deployment(environment)
 
 
-def deploy_pipeline(dynamodb: DynamoDBClient, kinesis: KinesisClient, sns: SNSClient) -> Settings:
+def deploy_pipeline(dynamodb: DynamoDBClient, kinesis: KinesisClient, sns: SNSClient) -> Deployment:
     """Every table, Kinesis stream (its shards) and topic of the topology, in the clients' region; the settings a
     function sees there (each stream's name, the topic's ARN)."""
-    environment = {**TOPOLOGY.environment, **create_tables(dynamodb)}
+    environment = {**_settings(dynamodb), **create_tables(dynamodb)}
     for stream in TOPOLOGY.streams:
         kinesis.create_stream(StreamName=stream.name, ShardCount=stream.shards)
         environment[stream.env_var] = stream.name
     for topic in TOPOLOGY.topics:
         environment[topic.env_var] = sns.create_topic(Name=topic.name)["TopicArn"]
-    return Settings.from_env(environment)
+    return Deployment(environment)
+
+
+def _settings(client: DynamoDBClient) -> dict[str, str]:
+    """The functions' settings as the stack sets them (`local.environment`: local names, the publisher's routing, the
+    topology's shared settings), in the client's region; the deploy functions put in the names of what they create."""
+    return settings_environment(TOPOLOGY, region=client.meta.region_name)
 
 
 class ModelWriter:

@@ -1,7 +1,7 @@
 """Figure 5: each stream consumer's events per second through its real Lambda handler, in-process on moto, over the
 raw write floor for the same items; and the AWS calls each record costs.
 
-The input is made by the service itself (bench/traffic.py): 600 commands through AccountService on moto, their
+The input is made by the service itself (bench/traffic.py): 600 commands through CommandService(ACCOUNT) on moto, their
 records read back from the event table's DynamoDB stream and shaped as Lambda delivers them. The consumers then run
 upstream first, each on its mapping's batches (its filters, its batch size), so each sees what its upstream
 produced: the publisher's records on account-transactions feed fraud detection and reporting, the alerts
@@ -12,12 +12,13 @@ The floor: the writes a consumer must make for its records, sent by hand. They a
 write calls (PutItem, TransactWriteItems, UpdateItem, PutRecords, Publish), recorded as it sent them and sent again
 by hand to fresh copies of the tables, streams and topic in another region of the same moto, right after each batch
 (so both copies grow alike). Each consumer's writes are the least its job needs: the projector one
-conditional put per event, the publisher one PutRecords per batch, reporting one transaction per 30 events (the
-event's applied marker and the totals it adds to, committed together), the alerts read model one conditional put
-per alert, notifications a claim (PutItem), the SNS Publish and the mark (UpdateItem) per alert, fraud detection
-one PutRecords per batch that raises alerts. The floor has no reads: fraud detection's Query per transaction (the
-velocity window) is its own cost, and an informational row gives the floor plus the least reading it needs (one
-Query per account per batch).
+conditional put per account per batch (its newest state, which folds every event before it), the publisher one
+PutRecords per batch, reporting one transaction per 30 events (the event's applied marker and the totals it adds to,
+committed together), the alerts read model one conditional put per alert, notifications a claim (PutItem), the SNS
+Publish and the mark (UpdateItem) per alert, fraud detection one PutRecords per batch that raises alerts. The floor
+has no reads: fraud detection's Query per account per batch (the account's history, for the velocity window) is its
+own cost, and an informational row gives the floor plus the least reading it needs (one Query per account per batch
+for the items before the account's first transaction of the batch: the rest of the window is in the batch).
 """
 
 from __future__ import annotations
@@ -38,22 +39,14 @@ from typing import TYPE_CHECKING, Any, Final
 from moto import mock_aws
 
 from bench import effects, traffic
-from bench.aws import PIPELINE_WRITES, CallRecorder, Calls, client, deploy_pipeline
+from bench.aws import PIPELINE_WRITES, CallRecorder, Calls, Deployment, client, deploy_pipeline
 from bench.report import Note, Row, count, judged
 from bench.timing import collector_paused, timed
 from infra.model import EventSource, Function
 from infra.topology import TOPOLOGY
 from ledger import bootstrap
-from ledger.adapters.dynamodb_read_models import (
-    DynamoDBAccountViews,
-    DynamoDBAlertViews,
-    DynamoDBNotificationLog,
-    DynamoDBReportStore,
-)
-from ledger.adapters.kinesis_bus import KinesisBus
-from ledger.adapters.sns_notifier import SnsNotifier
-from ledger.bootstrap import build_service, dynamodb_event_store
-from ledger.settings import Settings
+from ledger.application.accounts import ACCOUNT
+from ledger.kernel.components import Root
 from local.apigw import LambdaContext
 from local.environment import function_name
 
@@ -65,7 +58,7 @@ if TYPE_CHECKING:
 DEFAULT_EVENTS: Final = 600
 FLOOR_REGION: Final = "us-west-2"
 NO_TARGET: Final = "info (the issue sets no target)"
-# Consumers that read the event store for every record; the reference row gives them the least reading they need.
+# Consumers that read the event store for their records; the reference row gives them the least reading they need.
 READERS: Final = frozenset({"fraud"})
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -78,7 +71,7 @@ class Region:
     kinesis: KinesisClient
     sns: SNSClient
     recorder: CallRecorder
-    settings: Settings
+    deployment: Deployment
 
     @classmethod
     def deploy(cls, region: str | None = None) -> Region:
@@ -87,18 +80,10 @@ class Region:
             dynamodb, kinesis, sns, CallRecorder(dynamodb, kinesis, sns), deploy_pipeline(dynamodb, kinesis, sns)
         )
 
-    def components(self) -> bootstrap.Components:
-        """What the Lambda's composition root builds, on these clients."""
-        s = self.settings
-        return bootstrap.Components(s).provide(
-            event_store=dynamodb_event_store(s, self.dynamodb),
-            account_views=DynamoDBAccountViews(self.dynamodb, s.accounts_table),
-            alert_views=DynamoDBAlertViews(self.dynamodb, s.alerts_table),
-            report_store=DynamoDBReportStore(self.dynamodb, s.reports_table),
-            notification_log=DynamoDBNotificationLog(self.dynamodb, s.notifications_table),
-            bus=KinesisBus(self.kinesis),
-            notifier=SnsNotifier(self.sns, s.notification_topic_arn),
-        )
+    def root(self) -> Root:
+        """The Lambda's composition root in this region: its settings from the deployment's environment, every part
+        built by it as deployed, on these (recorded) clients."""
+        return self.deployment.root(self.dynamodb, self.kinesis, self.sns)
 
 
 @dataclass
@@ -168,9 +153,9 @@ def run(*, events: int = DEFAULT_EVENTS) -> tuple[list[Row], list[Note], dict[st
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         main, floor = Region.deploy(), Region.deploy(FLOOR_REGION)
         setup = client("dynamodb")  # unrecorded: the commands, the reference reads, the checks
-        service = build_service(dynamodb_event_store(main.settings, setup), main.settings)
+        service = main.deployment.root(setup).get(bootstrap.command_service(ACCOUNT))
         commands_seconds = timed(partial(traffic.execute, service, plan))
-        bootstrap.override_components(main.components())
+        bootstrap.reset(main.root())  # before the handlers' modules are imported: they start on it
         consumers: list[Consumer] = []
         try:
             for function, source in traffic.upstream_first():
@@ -179,15 +164,16 @@ def run(*, events: int = DEFAULT_EVENTS) -> tuple[list[Row], list[Note], dict[st
                 _drive(consumer, traffic.batches(source, records), main=main, floor=floor, setup=setup, printed=printed)
                 consumers.append(consumer)
         finally:
-            bootstrap.override_components(None)
+            bootstrap.reset()
         problems = [f"no record reached {c.name}" for c in consumers if not c.records]
         failed = sum(len(c.failed) for c in consumers)
         floor_failed = sum(1 for c in consumers for call in c.floor_calls.calls if call.failed)
         if failed or floor_failed:
             problems.append(f"{failed} failed records, {floor_failed} failed floor writes")
         delivered = sum(c.records for c in consumers if c.name == "alerts")
-        check = effects.check(plan, main.settings, setup, problems=problems, alerts_delivered=delivered)
-        reports_items = int(setup.describe_table(TableName=main.settings.reports_table)["Table"].get("ItemCount", 0))
+        check = effects.check(plan, main.deployment, setup, problems=problems, alerts_delivered=delivered)
+        reports_table = main.deployment.reports_table
+        reports_items = int(setup.describe_table(TableName=reports_table)["Table"].get("ItemCount", 0))
 
     measured = [c for c in consumers if c.records]
     rows = _rows(consumers, check)
@@ -195,10 +181,11 @@ def run(*, events: int = DEFAULT_EVENTS) -> tuple[list[Row], list[Note], dict[st
     notes: list[Note] = [
         (
             5,
-            f"5: input: {len(plan.commands):,} commands through AccountService on moto in {commands_seconds:.1f} s "
-            f"({kinds['OpenAccount']} accounts opened, {kinds['DepositMoney']} deposits of which "
-            f"{plan.large_deposits} large, {kinds['WithdrawMoney']} withdrawals; {count(plan.bursts, 'burst')} of "
-            f"{traffic.BURST_LENGTH} transactions 4 s apart; event times over {count(len(plan.days), 'UTC day')}), "
+            f"5: input: {len(plan.commands):,} commands through CommandService(ACCOUNT) on moto in "
+            f"{commands_seconds:.1f} s ({kinds['OpenAccount']} accounts opened, {kinds['DepositMoney']} deposits of "
+            f"which {plan.large_deposits} large, {kinds['WithdrawMoney']} withdrawals; "
+            f"{count(plan.bursts, 'burst')} of {traffic.BURST_LENGTH} transactions 4 s apart; event times over "
+            f"{count(len(plan.days), 'UTC day')}), "
             "read back from the event table's stream and the Kinesis streams, shaped as Lambda delivers them, in each "
             "mapping's batch size after its filters. Each consumer runs once over its records (first delivery), "
             "through its lambda_handler with the composition root's components on recorded clients; Powertools' "
@@ -310,7 +297,8 @@ def _drive(
     least reading by hand; each timed on its own."""
     module, _, attribute = consumer.function.handler.rpartition(".")
     handler: Handler = getattr(importlib.import_module(module), attribute)
-    topics = {main.settings.notification_topic_arn: floor.settings.notification_topic_arn}
+    topics = {main.deployment.notification_topic_arn: floor.deployment.notification_topic_arn}
+    least_reads = (main.deployment.event_table, main.deployment.velocity_count + 2)
     printed_before = printed()
     for event in batches:
         context = LambdaContext(function_name(consumer.function))
@@ -326,7 +314,7 @@ def _drive(
             writes = [call for call in calls.calls if call.operation in PIPELINE_WRITES and not call.failed]
             with floor.recorder.recording() as floor_calls:
                 floor_seconds = timed(partial(_send_again, writes, floor, topics))
-            reads_seconds = timed(partial(_least_reads, setup, main.settings, first_transactions))
+            reads_seconds = timed(partial(_least_reads, setup, least_reads, first_transactions))
         consumer.reads += len(first_transactions)
         consumer.seconds += seconds
         consumer.floor_seconds += floor_seconds
@@ -349,14 +337,14 @@ def _send_again(writes: list[Any], floor: Region, topics: dict[str, str]) -> Non
         getattr(clients[call.service], xform_name(call.operation))(**params)
 
 
-def _least_reads(dynamodb: DynamoDBClient, settings: Settings, first_transactions: dict[str, int]) -> None:
+def _least_reads(dynamodb: DynamoDBClient, query: tuple[str, int], first_transactions: dict[str, int]) -> None:
     """What the velocity rule needs at least: per account of the batch, the items before its first transaction in
-    the batch, newest first, as many as the consumer's page (velocity count + 2: a snapshot may sit between
+    the batch, newest first, `query` = (the event table, velocity count + 2 items: a snapshot may sit between
     events); the rest of the window is in the batch (Kinesis keeps each account's order within a shard)."""
-    limit = settings.fraud_rules.velocity_count + 2
+    table, limit = query
     for account, version in first_transactions.items():
         dynamodb.query(
-            TableName=settings.event_table,
+            TableName=table,
             KeyConditionExpression="aggregate_id = :id AND seq < :version",
             ExpressionAttributeValues={":id": {"S": account}, ":version": {"N": str(version)}},
             ScanIndexForward=False,
@@ -373,7 +361,8 @@ def _moto_note(consumers: list[Consumer], reports_items: int) -> str:
     if fraud is not None and fraud.calls.operations["Query"]:
         queries = fraud.calls.operations["Query"]
         parts.append(
-            f"fraud's {queries:,} Queries (one per transaction: the account's items before it, newest first, "
+            f"fraud's {queries:,} Queries (one per account per batch: the account's items from its newest "
+            "transaction of the batch back to the window before its first, newest first, "
             f"{fraud.calls.items_read / queries:.1f} items each) took "
             f"{fraud.calls.seconds_in('Query') / queries * 1000:.1f} ms each, mostly moto serialising the items it "
             "returns, each with its data, metadata and state maps (docs/benchmark.md)"
@@ -391,15 +380,23 @@ def _moto_note(consumers: list[Consumer], reports_items: int) -> str:
 
 
 def _coalescing_note(consumers: list[Consumer]) -> str:
-    parts = [f"projector {c.pairs:,} PutItems for {c.records:,}" for c in consumers if c.name == "projector"]
+    """Calls sent against what handling each account once per batch takes."""
+    parts = [
+        f"projector {c.calls.operations['PutItem']:,} PutItems for {c.records:,} events ({c.pairs:,} account-batch "
+        "pairs)"
+        for c in consumers
+        if c.name == "projector"
+    ]
     parts += [
-        f"{c.name} {c.reads:,} Queries for {c.calls.operations['Query']:,}" for c in consumers if c.name in READERS
+        f"{c.name} {c.calls.operations['Query']:,} Queries for {c.records:,} events ({c.reads:,} accounts with a "
+        "transaction, batch by batch)"
+        for c in consumers
+        if c.name in READERS
     ]
     return (
-        "5: handling each account once per batch - the projector putting only the newest state of each account "
-        "of the batch (a state at version V already folds every event up to V), fraud detection reading only the "
-        "history before each account's first transaction of the batch and taking the rest of the window from the "
-        "batch - would send: " + ", ".join(parts) + "."
+        "5: each account once per batch - the projector puts only the newest state of each account of the batch "
+        "(a state at version V already folds every event up to V), fraud detection reads each account's history "
+        "once per batch: " + ", ".join(parts) + "."
     )
 
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from bench.aws import Deployment
 from bench.report import count
 from bench.traffic import Traffic
 from ledger.adapters.dynamodb_read_models import DynamoDBReportStore
 from ledger.domain.fraud import LARGE_TRANSACTION
 from ledger.domain.reports import ALL_ACCOUNTS, DailyTotals, ReportKey
-from ledger.settings import Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -25,13 +25,13 @@ class Check:
 
 
 def check(
-    plan: Traffic, settings: Settings, dynamodb: DynamoDBClient, *, problems: list[str], alerts_delivered: int
+    plan: Traffic, deployment: Deployment, dynamodb: DynamoDBClient, *, problems: list[str], alerts_delivered: int
 ) -> Check:
     """Whether the read models, alerts, notifications and reports are what the commands of `plan` imply, once the
     whole chain has run (`problems`: what the caller already found wrong; `alerts_delivered`: the records the alerts
     read model received)."""
     problems = list(problems)
-    s = settings
+    s = deployment
     accounts = {item["account_id"]["S"]: item for item in scan(dynamodb, s.accounts_table)}
     versions = dict.fromkeys(plan.accounts, 0)
     for planned in plan.commands:

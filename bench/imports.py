@@ -20,6 +20,7 @@ from bench import FUNCTIONS, ROOT
 from bench.aws import FAKE_AWS
 from bench.report import Note, Row, judged
 from infra.topology import TOPOLOGY
+from local.environment import settings_environment
 
 HANDLERS: Final = tuple(function.handler.rpartition(".")[0] for function in TOPOLOGY.functions)
 # The informational rows (tracing off; the import plus the DynamoDB client the first request builds) are for the
@@ -27,7 +28,8 @@ HANDLERS: Final = tuple(function.handler.rpartition(".")[0] for function in TOPO
 # (Kinesis, SNS) too. Fewer fresh processes keep `make bench` within its few minutes.
 HTTP_HANDLERS: Final = tuple(function.handler.rpartition(".")[0] for function in TOPOLOGY.functions if function.routes)
 BASELINE: Final = 'import boto3; boto3.client("dynamodb")'
-FIRST_CLIENT: Final = "; from ledger import bootstrap; bootstrap.dynamodb_client()"  # what the first request adds
+# What the first request adds: the composition root builds the DynamoDB client on first use.
+FIRST_CLIENT: Final = "; from ledger import bootstrap; bootstrap.get(bootstrap.DYNAMODB)"
 TARGET: Final = 1.3
 LAMBDA_LIKE: Final = "tracing on (Lambda-like)"
 UNTRACED: Final = "tracing off"
@@ -43,11 +45,12 @@ class Subject:
 
 
 def environment(variant: str) -> dict[str, str]:
-    """What a function's process sees: the stack's variables, fake keys, and the Lambda markers."""
+    """What a function's process sees: the stack's variables (the functions' settings, which a handler module reads
+    and checks when imported), fake keys, and the Lambda markers."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "POWERTOOLS_", "_X_AMZN"))}
     env.pop("LAMBDA_TASK_ROOT", None)
     env.update(FAKE_AWS)
-    env.update(TOPOLOGY.environment)
+    env.update(settings_environment(TOPOLOGY, region=FAKE_AWS["AWS_DEFAULT_REGION"]))
     env.update(
         {
             "PYTHONPATH": str(FUNCTIONS),
@@ -55,8 +58,6 @@ def environment(variant: str) -> dict[str, str]:
             "AWS_LAMBDA_FUNCTION_NAME": "ledger-bench",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
             "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}",
-            "EVENT_TABLE_NAME": "ledger-events",
-            "IDEMPOTENCY_TABLE_NAME": "ledger-idempotency",
         }
     )
     if variant == UNTRACED:

@@ -15,12 +15,13 @@ from moto import mock_aws
 
 from bench import profiling
 from bench.aws import CallRecorder, Calls, deploy_tables, dynamodb_client
-from bench.histories import DEPOSIT, check_seeded, seed_account
+from bench.histories import DEPOSIT, AccountService, check_seeded, seed_account
 from bench.report import Note, Row, judged
 from bench.store import CountingStore
-from ledger.application.account_service import AccountService, CommandContext, IdempotencyRequest
-from ledger.bootstrap import build_service, dynamodb_event_store
+from ledger import bootstrap
+from ledger.application.accounts import ACCOUNT
 from ledger.domain.accounts import DepositMoney
+from ledger.kernel.service import CommandContext, IdempotencyRequest
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -115,7 +116,7 @@ def run(*, snapshot_interval: int | None, reads: int) -> tuple[list[Row], list[N
         times = _time_state_reads(bench, reads)  # first, while every history has its seeded length
         sort_share = {h: _moto_sort_share(bench, bench.accounts[h]) for h in (SHORT, LONG)}
         accounts = bench.accounts
-        state_reads = {h: bench.footprint(bench.service.get, a) for h, a in accounts.items()}
+        state_reads = {h: bench.footprint(bench.service.reader.get, a) for h, a in accounts.items()}
         cold = {h: bench.command(a, cold=True) for h, a in accounts.items()}
         warm = {h: bench.command(a, cold=False) for h, a in accounts.items()}  # right after the cold one
         idempotent = bench.command(accounts[LONG], cold=True, idempotent=True)
@@ -150,10 +151,10 @@ def run(*, snapshot_interval: int | None, reads: int) -> tuple[list[Row], list[N
         (
             1,
             f"1-2: snapshot interval {interval}, state cache {cache_size} accounts; one table of {seeded:,} items "
-            f"(the {lengths}-event accounts and their snapshots, made by AccountService on the in-memory store in "
-            f"{made:.1f} s and put into moto in {written:.1f} s). Cold process = the service's state cache has no "
-            "entry for the account (what a fresh Lambda sees); warm = the next command in the same process. Items "
-            "read = the Query's ScannedCount; used = items the load drew from the store before it found a stored "
+            f"(the {lengths}-event accounts and their snapshots, made by CommandService(ACCOUNT) on the in-memory "
+            f"store in {made:.1f} s and put into moto in {written:.1f} s). Cold process = the service's state cache "
+            "has no entry for the account (what a fresh Lambda sees); warm = the next command in the same process. "
+            "Items read = the Query's ScannedCount; used = items the load drew from the store before it found a stored "
             "state (the newest event carries one).",
         )
     ]
@@ -177,12 +178,16 @@ def run(*, snapshot_interval: int | None, reads: int) -> tuple[list[Row], list[N
 
 
 def _deploy(snapshot_interval: int | None) -> Bench:
+    """The service as the command function's composition root builds it (its settings from the deployment's
+    environment), on a recorded client, its event store seen through a CountingStore."""
     setup = dynamodb_client()
-    settings = deploy_tables(setup, snapshot_interval=snapshot_interval)
+    deployment = deploy_tables(setup, snapshot_interval=snapshot_interval)
     client = dynamodb_client()
     recorder = CallRecorder(client)
-    store = CountingStore(dynamodb_event_store(settings, client))
-    bench = Bench(setup, recorder, store, build_service(store, settings), settings.event_table)
+    root = deployment.root(client)
+    store = CountingStore(root.get(bootstrap.COMMAND_STORE))
+    root.provide(bootstrap.COMMAND_STORE, store)
+    bench = Bench(setup, recorder, store, root.get(bootstrap.command_service(ACCOUNT)), deployment.event_table)
     bench.accounts = {history: f"bench-{history}" for history in HISTORIES}
     return bench
 
@@ -205,7 +210,7 @@ def _time_state_reads(bench: Bench, rounds: int) -> ReadTimes:
         for history in (SHORT, LONG) if i % 2 == 0 else (LONG, SHORT):  # alternate: drift hits both alike
             with bench.recorder.recording() as calls:
                 start = time.perf_counter()
-                bench.service.get(bench.accounts[history])
+                bench.service.reader.get(bench.accounts[history])
                 total[history].append(time.perf_counter() - start)
             in_client[history].append(calls.seconds)
             items[history] = calls.items_read

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from ledger.application.ports import EventStore
-from ledger.application.records import EventRecord, IdempotencyRecord, SnapshotRecord, StreamItem
+from ledger.kernel.ports import EventStore
+from ledger.kernel.records import EventRecord, IdempotencyRecord, SnapshotRecord, StreamId, StreamItem
 
 
 class CountingStore:
@@ -26,19 +26,17 @@ class CountingStore:
         self.inner.append(events, snapshot=snapshot, idempotency=idempotency)
 
     def read_backward(
-        self, aggregate_id: str, *, to_version: int | None = None, page_size: int = 100, first_page: int = 1
+        self, stream: StreamId, *, to_version: int | None = None, page_size: int = 100, first_page: int = 1
     ) -> Iterator[StreamItem]:
-        for item in self.inner.read_backward(
-            aggregate_id, to_version=to_version, page_size=page_size, first_page=first_page
-        ):
+        for item in self.inner.read_backward(stream, to_version=to_version, page_size=page_size, first_page=first_page):
             self.items_used += 1
             yield item
 
-    def read_forward(self, aggregate_id: str, *, after: int, limit: int) -> list[EventRecord]:
-        return self.inner.read_forward(aggregate_id, after=after, limit=limit)
+    def read_forward(self, stream: StreamId, *, after: int, limit: int) -> list[EventRecord]:
+        return self.inner.read_forward(stream, after=after, limit=limit)
 
-    def version_at(self, aggregate_id: str, instant: str) -> int | None:
-        return self.inner.version_at(aggregate_id, instant)
+    def version_at(self, stream: StreamId, instant: str) -> int | None:
+        return self.inner.version_at(stream, instant)
 
     def idempotency_record(self, key: str, *, now: int) -> IdempotencyRecord | None:
         return self.inner.idempotency_record(key, now=now)

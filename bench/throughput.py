@@ -21,21 +21,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from moto import mock_aws
 
 from bench import profiling
-from bench.aws import CallRecorder, Calls, deploy_tables, dynamodb_client
-from bench.histories import DEPOSIT, account_history, item, seed_account, write_history
+from bench.aws import CallRecorder, Calls, Deployment, deploy_tables, dynamodb_client
+from bench.histories import DEPOSIT, AccountService, account_history, item, seed_account, write_history
 from bench.report import Note, Row, judged
 from bench.timing import collector_paused, timed
-from ledger.application.account_service import AccountService, CommandContext
-from ledger.application.records import EventRecord
-from ledger.bootstrap import build_service, dynamodb_event_store
+from ledger import bootstrap
+from ledger.application.accounts import ACCOUNT
 from ledger.domain.accounts import DepositMoney
+from ledger.kernel.records import EventRecord
+from ledger.kernel.service import CommandContext
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -144,8 +145,8 @@ def run(*, snapshot_interval: int | None, profile_commands: int) -> tuple[list[R
             4,
             f"4: every write is a deposit's event item as the service makes it ({len(sample)} attributes, "
             f"{len(json.dumps(sample)):,} bytes as request JSON, state included): the raw PutItems and the "
-            f"reference put such items, made by AccountService on the in-memory store, at fresh seqs. Each subject "
-            f"has its own table seeded with {setup.interval} events; {commands} commands per service (whole "
+            f"reference put such items, made by CommandService(ACCOUNT) on the in-memory store, at fresh seqs. Each "
+            f"subject has its own table seeded with {setup.interval} events; {commands} commands per service (whole "
             f"snapshot intervals, after one untimed warm-up command each), as many raw puts and reference "
             f"pairs, interleaved one of each at a time; the garbage collector paused while timing (as timeit does) "
             f"and run every {COLLECT_EVERY} rounds.",
@@ -190,23 +191,27 @@ def _where_note(warm: Subject, cold: Subject, raw: Subject) -> str:
 
 def _setup(client: DynamoDBClient, snapshot_interval: int | None) -> Setup:
     """Four tables as the topology makes them, each seeded with one snapshot interval of history."""
-    warm_settings = deploy_tables(client, prefix="warm-", snapshot_interval=snapshot_interval)
-    cold_settings = replace(
-        deploy_tables(client, prefix="cold-", snapshot_interval=snapshot_interval), state_cache_size=0
+    warm_deployment = deploy_tables(client, prefix="warm-", snapshot_interval=snapshot_interval)
+    cold_deployment = deploy_tables(client, prefix="cold-", snapshot_interval=snapshot_interval).with_settings(
+        **{bootstrap.STATE_CACHE_SIZE.variable: "0"}
     )
     raw_table = deploy_tables(client, prefix="raw-").event_table
     reference_table = deploy_tables(client, prefix="reference-").event_table
-    interval = warm_settings.snapshot_interval
+    warm, cold = (_service(deployment, client) for deployment in (warm_deployment, cold_deployment))
+    interval = warm.settings.snapshot_interval
     commands = interval * -(-MIN_COMMANDS // interval)
-    for settings, account in ((warm_settings, "warm"), (cold_settings, "cold")):
-        seed_account(client, settings.event_table, account, interval, snapshot_interval=interval)
+    for deployment, account in ((warm_deployment, "warm"), (cold_deployment, "cold")):
+        seed_account(client, deployment.event_table, account, interval, snapshot_interval=interval)
     raw_items = _seed_and_continue(client, raw_table, "raw", interval, commands)
     reference_items = _seed_and_continue(client, reference_table, "reference", interval, commands)
-    warm = build_service(dynamodb_event_store(warm_settings, client), warm_settings)
-    cold = build_service(dynamodb_event_store(cold_settings, client), cold_settings)
     for service, account in ((warm, "warm"), (cold, "cold")):
         _deposits(service, account, 1)  # warm-up: the warm service caches the state; first-use caches of both
     return Setup(warm, cold, raw_items, reference_items, raw_table, reference_table, interval, commands)
+
+
+def _service(deployment: Deployment, client: DynamoDBClient) -> AccountService:
+    """The account's command service as the command function's composition root builds it in `deployment`."""
+    return deployment.root(client).get(bootstrap.command_service(ACCOUNT))
 
 
 def _seed_and_continue(

@@ -1,5 +1,5 @@
-"""The input of figure 5: account traffic run as real commands through AccountService on moto, and the records each
-consumer's event source mapping hands its function, in Lambda's event shapes and batch sizes.
+"""The input of figure 5: account traffic run as real commands through the account's CommandService on moto, and the
+records each consumer's event source mapping hands its function, in Lambda's event shapes and batch sizes.
 
 The traffic (seeded, so every run sends the same): accounts opened, then deposits and withdrawals spread over about
 two hours of event time across a UTC midnight (so reports cover two days), one busy account that crosses a snapshot
@@ -25,13 +25,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from bench.aws import stream_records
+from bench.histories import AccountService
 from infra.model import EventSource, Function, StreamAccess
 from infra.topology import TOPOLOGY
-from ledger.application.account_service import AccountService, CommandContext
-from ledger.application.messages import parse_message
-from ledger.application.pipeline.fraud_detection import transaction_of_message
+from ledger.application.pipeline.fraud_detection import transaction_of
+from ledger.catalog import AGGREGATES
 from ledger.domain.accounts import Command, DepositMoney, OpenAccount, WithdrawMoney
 from ledger.domain.reports import DailyTotals
+from ledger.kernel.messages import decode_message, parse_message
+from ledger.kernel.service import CommandContext
 from local.environment import role_arn
 from local.filters import accepts, kinesis_view
 from local.stream_events import dynamodb_record, kinesis_record
@@ -269,7 +271,8 @@ def first_transactions(event: dict[str, Any]) -> dict[str, int]:
     first: the history before it is what the velocity rule needs beyond the batch."""
     first: dict[str, int] = {}
     for record in event["Records"]:
-        transaction = transaction_of_message(parse_message(kinesis_data(record)))
+        recorded = decode_message(parse_message(kinesis_data(record)), AGGREGATES)
+        transaction = transaction_of(recorded) if recorded is not None else None
         if transaction is not None:
             first.setdefault(transaction.account_id, transaction.version)
     return first

@@ -50,6 +50,7 @@ class LedgerFunctions(Construct):
             **{table.env_var: resources.tables[table.id].table_name for table in topology.tables},
             **{stream.env_var: resources.streams[stream.id].stream_name for stream in topology.streams},
             **{topic.env_var: resources.topics[topic.id].topic_arn for topic in topology.topics},
+            "EVENT_STREAMS": topology.event_streams(lambda stream: resources.streams[stream.id].stream_name),
             **topology.environment,
             "POWERTOOLS_LOG_LEVEL": LOG_LEVEL,
         }

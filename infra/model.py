@@ -3,6 +3,8 @@ event sources and access. Standard library only: the CDK stack and the local run
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -72,6 +74,8 @@ class KinesisStream:
     partition_key: str  # what producers use as the partition key (per-key order)
     shards: int = 1
     retention_hours: int = 24
+    # The aggregate types whose events the publisher puts here (each type goes to exactly one stream).
+    aggregate_types: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,14 @@ class Topology:
 
     def topic(self, topic_id: str) -> Topic:
         return next(t for t in self.topics if t.id == topic_id)
+
+    def event_streams(self, name_of: Callable[[KinesisStream], str]) -> str:
+        """EVENT_STREAMS, the publisher's routing: a JSON object of aggregate type -> the name of its stream
+        (`name_of` gives a stream's name: a CDK token when deployed, the plain name locally)."""
+        return json.dumps(
+            {aggregate_type: name_of(s) for s in self.streams for aggregate_type in s.aggregate_types},
+            separators=(",", ":"),
+        )
 
     def consumers_of(self, kind: str, source: str) -> list[tuple[Function, EventSource]]:
         return [

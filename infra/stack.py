@@ -10,23 +10,23 @@ from constructs import Construct
 
 from infra.access import Resources
 from infra.api import LedgerApi
-from infra.event_store import EventStore
 from infra.functions import LedgerFunctions
 from infra.messaging import Messaging
 from infra.monitoring import PipelineMonitoring
 from infra.naming import pascal
 from infra.pipeline import Pipeline
+from infra.tables import Tables
 from infra.topology import TOPOLOGY, KinesisStream, Table, Topic, Topology
 
 
 class LedgerStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, topology: Topology = TOPOLOGY, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.event_store = EventStore(self, "EventStore", topology=topology)
+        # The construct id stays "EventStore" (its first name): it is part of every table's logical id, and a new
+        # logical id would make CloudFormation create new tables and orphan the retained ones with their data.
+        self.tables = Tables(self, "EventStore", topology=topology)
         self.messaging = Messaging(self, "Messaging", topology=topology)
-        resources = Resources(
-            tables=self.event_store.tables, streams=self.messaging.streams, topics=self.messaging.topics
-        )
+        resources = Resources(tables=self.tables.tables, streams=self.messaging.streams, topics=self.messaging.topics)
         self.functions = LedgerFunctions(self, "Functions", topology=topology, resources=resources)
         self.pipeline = Pipeline(
             self,
@@ -48,7 +48,7 @@ class LedgerStack(Stack):
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the HTTP API (requests need SigV4)")
         named: tuple[tuple[Table | KinesisStream | Topic, str, str], ...] = (
-            *((t, "TableName", self.event_store.tables[t.id].table_name) for t in topology.tables),
+            *((t, "TableName", self.tables.tables[t.id].table_name) for t in topology.tables),
             *((s, "StreamName", self.messaging.streams[s.id].stream_name) for s in topology.streams),
             *((t, "TopicArn", self.messaging.topics[t.id].topic_arn) for t in topology.topics),
         )

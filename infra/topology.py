@@ -107,8 +107,9 @@ TRANSACTIONS: Final = KinesisStream(
     id="transactions",
     name="account-transactions",
     env_var="TRANSACTIONS_STREAM_NAME",
-    description="Every stored event as its public message (docs/schemas/event-message.schema.json), by aggregate",
+    description="Every account event as its public message (docs/schemas/event-message.schema.json), by account",
     partition_key="aggregate_id",
+    aggregate_types=("Account",),
 )
 ALERT_STREAM: Final = KinesisStream(
     id="alerts",

@@ -55,15 +55,24 @@ def kinesis_stream_arn(name: str, region: str) -> str:
     return f"arn:aws:kinesis:{region}:{LOCAL_ACCOUNT_ID}:stream/{name}"
 
 
-def resource_environment(topology: Topology, *, endpoint_url: str, region: str) -> dict[str, str]:
-    """What every function (and `python -m ledger.rebuild`) reads, pointed at moto: the tables' and Kinesis streams'
-    names, the topics' ARNs, the topology's shared settings."""
+def settings_environment(topology: Topology, *, region: str) -> dict[str, str]:
+    """The functions' own settings, as the CDK stack sets them, with the local names: the tables' and Kinesis
+    streams' names, the topics' ARNs, the publisher's routing and the topology's shared settings."""
     return {
-        **aws_environment(endpoint_url, region),
         **{table.env_var: table.local_name for table in topology.tables},
         **{stream.env_var: stream.name for stream in topology.streams},
         **{topic.env_var: topic_arn(topic, region) for topic in topology.topics},
+        "EVENT_STREAMS": topology.event_streams(lambda stream: stream.name),
         **topology.environment,
+    }
+
+
+def resource_environment(topology: Topology, *, endpoint_url: str, region: str) -> dict[str, str]:
+    """What every function (and `python -m ledger.rebuild`) reads, pointed at moto: `settings_environment` and
+    moto's endpoint with fake credentials."""
+    return {
+        **aws_environment(endpoint_url, region),
+        **settings_environment(topology, region=region),
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
 

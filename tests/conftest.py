@@ -7,6 +7,9 @@ import os
 
 import pytest
 
+from infra.topology import TOPOLOGY
+from local.environment import settings_environment
+
 for name, value in {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
@@ -19,6 +22,9 @@ if not os.environ.get("E2E_BASE_URL"):
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         os.environ[name] = "testing"
     os.environ.pop("AWS_PROFILE", None)
+# The functions' settings as the topology gives them (locally named): handler modules check them when imported.
+for name, value in settings_environment(TOPOLOGY, region=os.environ["AWS_DEFAULT_REGION"]).items():
+    os.environ.setdefault(name, value)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,222 +1,98 @@
-"""The composition root: builds the service and its AWS clients lazily, on first use, never at import.
+"""The composition root: one per process, holding every part the process's function uses (kernel/components.py says
+how parts are declared, built and swapped). This module declares the kernel's parts: the AWS clients, the event store,
+the registry of aggregates, one command service per aggregate, the bus and the publisher; `ledger/components.py`
+declares the ledger's read models and consumers the same way.
 
-Tests and tools swap the store with `override()`; handlers call `account_service()`.
+A handler module names what it uses when it is imported (Lambda's init), e.g.
+`bootstrap.start(bootstrap.command_service(ORDER))`, which reads and checks every setting those parts need; it gets the
+parts with `bootstrap.get(...)` while handling a request. Tests call `bootstrap.reset()` and `provide` fakes.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
-from ledger.application.instants import to_iso_ms
-from ledger.application.ports import EventStore
-from ledger.settings import Settings
+from ledger.kernel.aggregate import Aggregate, Registry
+from ledger.kernel.components import Component, Root, Setting, text, whole_number
 
 if TYPE_CHECKING:  # what a function does not use, it never imports: each module loads on first use
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_kinesis import KinesisClient
+    from mypy_boto3_sns import SNSClient
 
-    from ledger.application.account_repository import AccountRepository
-    from ledger.application.account_service import AccountService
-    from ledger.application.pipeline.fraud_detection import FraudDetector
-    from ledger.application.pipeline.notifying import AlertNotifier
-    from ledger.application.pipeline.projector import AccountProjector
-    from ledger.application.pipeline.reporting import Reporter
-    from ledger.application.ports import (
-        AccountViews,
-        AlertViews,
-        MessageBus,
-        NotificationLog,
-        Notifier,
-        ReportStore,
-    )
+    from ledger.kernel.ports import EventStore, MessageBus
+    from ledger.kernel.publishing import Publisher
+    from ledger.kernel.reader import Reader
+    from ledger.kernel.repository import Repository
+    from ledger.kernel.service import CommandService, ServiceSettings
 
+C = TypeVar("C")
+E = TypeVar("E")
+S = TypeVar("S")
 T = TypeVar("T")
-_lock = threading.RLock()
-_service: AccountService | None = None
+
+# --- the process's root ----------------------------------------------------------------------------------------
+
+_lock = threading.Lock()
+_root: Root | None = None
 
 
-def account_service() -> AccountService:
-    global _service  # noqa: PLW0603 - the one cached object of the composition root
-    if _service is None:
+def root() -> Root:
+    global _root  # noqa: PLW0603 - the one root of the process
+    if _root is None:
         with _lock:
-            if _service is None:
-                settings = Settings.from_env()
-                _service = build_service(dynamodb_event_store(settings), settings)
-    return _service
+            if _root is None:
+                _root = Root()
+    return _root
 
 
-def build_service(store: EventStore, settings: Settings) -> AccountService:
-    from ledger.application.account_service import AccountService  # noqa: PLC0415
-    from ledger.application.account_service import Settings as ServiceSettings  # noqa: PLC0415
-
-    return AccountService(
-        store=store,
-        settings=ServiceSettings(
-            snapshot_interval=settings.snapshot_interval,
-            max_attempts=settings.command_max_attempts,
-            idempotency_ttl=settings.idempotency_ttl,
-            state_cache_size=settings.state_cache_size,
-        ),
-        backoff=jittered_backoff,
-    )
+def start(*components: Component[Any]) -> Root:
+    """Check, at the function's start, every setting `components` need (SettingsError names what is wrong)."""
+    return root().start(*components)
 
 
-def dynamodb_event_store(settings: Settings, client: DynamoDBClient | None = None) -> EventStore:
-    from ledger.adapters.dynamodb_event_store import DynamoDBEventStore  # noqa: PLC0415 - keeps botocore off import
-
-    return DynamoDBEventStore(
-        client or dynamodb_client(), event_table=settings.event_table, idempotency_table=settings.idempotency_table
-    )
+def get(component: Component[T]) -> T:
+    return root().get(component)
 
 
-def dynamodb_client() -> DynamoDBClient:
-    return cast("DynamoDBClient", _client("dynamodb"))
-
-
-def override(service: AccountService | None) -> None:
-    """Use `service` (None: rebuild from the environment on next use)."""
-    global _service  # noqa: PLW0603
+def reset(replacement: Root | None = None) -> Root:
+    """Start over with `replacement` (default: a new root reading the environment); returns it."""
+    global _root  # noqa: PLW0603
     with _lock:
-        _service = service
+        _root = replacement or Root()
+        return _root
 
 
-def jittered_backoff(attempt: int) -> None:
-    """Sleep before retry `attempt` + 1: full jitter over 10 ms doubling per attempt, capped at 200 ms."""
-    time.sleep(random.uniform(0, min(0.2, 0.01 * 2**attempt)))  # noqa: S311 - jitter, not cryptography
+# --- settings (the topology sets each; docs/deploy.md lists them) -----------------------------------------------
 
 
-# --- the stream consumers and the read side ----------------------------------------------------------------------
-
-
-class Components:
-    """What the consumers and the read routes use, each built on first use from the settings and the clients."""
-
-    def __init__(self, settings: Settings | None = None) -> None:
-        self._settings = settings
-        self._built: dict[str, Any] = {}
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = Settings.from_env()
-        return self._settings
-
-    def _once(self, name: str, build: Callable[[], T]) -> T:
-        if name not in self._built:
-            with _lock:
-                if name not in self._built:
-                    self._built[name] = build()
-        return cast(T, self._built[name])
-
-    def provide(self, **components: Any) -> Components:
-        """Use these objects instead of building them (tests: in-memory fakes)."""
-        self._built.update(components)
-        return self
-
-    @property
-    def event_store(self) -> EventStore:
-        return self._once("event_store", lambda: dynamodb_event_store(self.settings))
-
-    @property
-    def account_views(self) -> AccountViews:
-        from ledger.adapters.dynamodb_read_models import DynamoDBAccountViews  # noqa: PLC0415
-
-        return self._once(
-            "account_views", lambda: DynamoDBAccountViews(_client("dynamodb"), self.settings.require("accounts_table"))
+def _routes(value: str) -> dict[str, str]:
+    try:
+        routes = json.loads(value)
+    except ValueError:
+        routes = None
+    if not isinstance(routes, dict) or not all(isinstance(v, str) and v for v in routes.values()):
+        raise ValueError(
+            f'must be a JSON object of aggregate type to stream name, e.g. {{"Order": "orders"}}, not {value!r}'
         )
-
-    @property
-    def alert_views(self) -> AlertViews:
-        from ledger.adapters.dynamodb_read_models import DynamoDBAlertViews  # noqa: PLC0415
-
-        return self._once(
-            "alert_views", lambda: DynamoDBAlertViews(_client("dynamodb"), self.settings.require("alerts_table"))
-        )
-
-    @property
-    def report_store(self) -> ReportStore:
-        from ledger.adapters.dynamodb_read_models import DynamoDBReportStore  # noqa: PLC0415
-
-        return self._once(
-            "report_store", lambda: DynamoDBReportStore(_client("dynamodb"), self.settings.require("reports_table"))
-        )
-
-    @property
-    def notification_log(self) -> NotificationLog:
-        from ledger.adapters.dynamodb_read_models import DynamoDBNotificationLog  # noqa: PLC0415
-
-        return self._once(
-            "notification_log",
-            lambda: DynamoDBNotificationLog(_client("dynamodb"), self.settings.require("notifications_table")),
-        )
-
-    @property
-    def bus(self) -> MessageBus:
-        from ledger.adapters.kinesis_bus import KinesisBus  # noqa: PLC0415
-
-        return self._once("bus", lambda: KinesisBus(_client("kinesis")))
-
-    @property
-    def notifier(self) -> Notifier:
-        from ledger.adapters.sns_notifier import SnsNotifier  # noqa: PLC0415
-
-        return self._once(
-            "notifier", lambda: SnsNotifier(_client("sns"), self.settings.require("notification_topic_arn"))
-        )
-
-    @property
-    def repository(self) -> AccountRepository:
-        from ledger.application.account_repository import AccountRepository  # noqa: PLC0415
-
-        return self._once(
-            "repository", lambda: AccountRepository(self.event_store, page_size=self.settings.snapshot_interval)
-        )
-
-    @property
-    def projector(self) -> AccountProjector:
-        from ledger.application.pipeline.projector import AccountProjector  # noqa: PLC0415
-
-        return self._once("projector", lambda: AccountProjector(self.account_views, self.repository))
-
-    @property
-    def fraud_detector(self) -> FraudDetector:
-        from ledger.application.pipeline.fraud_detection import FraudDetector  # noqa: PLC0415
-
-        return self._once("fraud_detector", lambda: FraudDetector(self.event_store, self.settings.fraud_rules))
-
-    @property
-    def reporter(self) -> Reporter:
-        from ledger.application.pipeline.reporting import Reporter  # noqa: PLC0415
-
-        return self._once("reporter", lambda: Reporter(self.report_store))
-
-    @property
-    def alert_notifier(self) -> AlertNotifier:
-        from ledger.application.pipeline.notifying import AlertNotifier  # noqa: PLC0415
-
-        return self._once("alert_notifier", lambda: AlertNotifier(self.notification_log, self.notifier, now=_now_iso))
+    return routes
 
 
-_components: Components | None = None
+EVENT_TABLE = Setting("EVENT_TABLE_NAME", text)
+IDEMPOTENCY_TABLE = Setting("IDEMPOTENCY_TABLE_NAME", text)
+SNAPSHOT_INTERVAL = Setting("SNAPSHOT_INTERVAL", whole_number(1))
+COMMAND_MAX_ATTEMPTS = Setting("COMMAND_MAX_ATTEMPTS", whole_number(1))
+IDEMPOTENCY_TTL_SECONDS = Setting("IDEMPOTENCY_TTL_SECONDS", whole_number(1))
+STATE_CACHE_SIZE = Setting("STATE_CACHE_SIZE", whole_number(0))
+EVENT_STREAMS = Setting("EVENT_STREAMS", _routes)  # aggregate type -> the Kinesis stream its events go to
 
 
-def components() -> Components:
-    global _components  # noqa: PLW0603 - the one cached object of the composition root
-    if _components is None:
-        with _lock:
-            if _components is None:
-                _components = Components()
-    return _components
-
-
-def override_components(replacement: Components | None) -> None:
-    global _components  # noqa: PLW0603
-    with _lock:
-        _components = replacement
+# --- clients ---------------------------------------------------------------------------------------------------
 
 
 def _client(service: str) -> Any:
@@ -229,5 +105,123 @@ def _client(service: str) -> Any:
     return boto3.client(service, config=Config(retries={"mode": "standard", "max_attempts": 3}))  # type: ignore[call-overload]
 
 
-def _now_iso() -> str:
-    return to_iso_ms(datetime.now(UTC))
+DYNAMODB: Final[Component[DynamoDBClient]] = Component("dynamodb", lambda: _client("dynamodb"))
+KINESIS: Final[Component[KinesisClient]] = Component("kinesis", lambda: _client("kinesis"))
+SNS: Final[Component[SNSClient]] = Component("sns", lambda: _client("sns"))
+
+
+# --- the kernel's parts ----------------------------------------------------------------------------------------
+
+
+def _registry() -> Registry:
+    from ledger.catalog import AGGREGATES  # noqa: PLC0415 - the catalog imports the aggregates' domains
+
+    return AGGREGATES
+
+
+def _event_store(client: DynamoDBClient, event_table: str, registry: Registry) -> EventStore:
+    from ledger.adapters.dynamodb_event_store import DynamoDBEventStore  # noqa: PLC0415 - keeps botocore off import
+
+    return DynamoDBEventStore(client, event_table=event_table, bare_stream_key_types=registry.bare_stream_key_types)
+
+
+def _command_store(client: DynamoDBClient, event_table: str, idempotency_table: str, registry: Registry) -> EventStore:
+    from ledger.adapters.dynamodb_event_store import DynamoDBEventStore  # noqa: PLC0415
+
+    return DynamoDBEventStore(
+        client,
+        event_table=event_table,
+        idempotency_table=idempotency_table,
+        bare_stream_key_types=registry.bare_stream_key_types,
+    )
+
+
+def _service_settings(snapshot_interval: int, max_attempts: int, ttl_seconds: int, cache_size: int) -> ServiceSettings:
+    from ledger.kernel.service import ServiceSettings  # noqa: PLC0415
+
+    return ServiceSettings(snapshot_interval, max_attempts, timedelta(seconds=ttl_seconds), cache_size)
+
+
+def _bus(client: KinesisClient) -> MessageBus:
+    from ledger.adapters.kinesis_bus import KinesisBus  # noqa: PLC0415
+
+    return KinesisBus(client)
+
+
+def _publisher(registry: Registry, routes: dict[str, str], bus: MessageBus) -> Publisher:
+    from ledger.kernel.publishing import Publisher  # noqa: PLC0415
+
+    return Publisher(registry, routes, bus)
+
+
+REGISTRY: Final[Component[Registry]] = Component("registry", _registry)
+# Reads events (consumers, queries, rebuilds): no idempotency table needed.
+EVENT_STORE: Final[Component[EventStore]] = Component("event_store", _event_store, DYNAMODB, EVENT_TABLE, REGISTRY)
+# Appends events with their idempotency records (the command function).
+COMMAND_STORE: Final[Component[EventStore]] = Component(
+    "command_store", _command_store, DYNAMODB, EVENT_TABLE, IDEMPOTENCY_TABLE, REGISTRY
+)
+SERVICE_SETTINGS: Final[Component[ServiceSettings]] = Component(
+    "service_settings",
+    _service_settings,
+    SNAPSHOT_INTERVAL,
+    COMMAND_MAX_ATTEMPTS,
+    IDEMPOTENCY_TTL_SECONDS,
+    STATE_CACHE_SIZE,
+)
+BUS: Final[Component[MessageBus]] = Component("bus", _bus, KINESIS)
+PUBLISHER: Final[Component[Publisher]] = Component("publisher", _publisher, REGISTRY, EVENT_STREAMS, BUS)
+
+# One part per aggregate type, built from the declaration the registry holds (a test that provides another registry,
+# e.g. with a new schema version of an event, changes every part at once); the declaration passed in gives the
+# part's name and its types.
+_per_type: dict[str, Component[Any]] = {}
+
+
+def _per_aggregate(kind: str, aggregate: Aggregate[Any, Any, Any], build: Any, *needs: Component[Any]) -> Any:
+    name = f"{kind}:{aggregate.type}"
+    with _lock:
+        return _per_type.setdefault(name, Component(name, build, REGISTRY, *needs))
+
+
+def command_service(aggregate: Aggregate[C, E, S]) -> Component[CommandService[C, E, S]]:
+    """The command service of `aggregate` (one per aggregate, on the command store)."""
+
+    def build(registry: Registry, store: EventStore, settings: ServiceSettings) -> CommandService[C, E, S]:
+        from ledger.kernel.service import CommandService  # noqa: PLC0415
+
+        return CommandService(registry[aggregate.type], store, settings, backoff=jittered_backoff)
+
+    return cast(
+        "Component[CommandService[C, E, S]]",
+        _per_aggregate("service", aggregate, build, COMMAND_STORE, SERVICE_SETTINGS),
+    )
+
+
+def repository(aggregate: Aggregate[Any, Any, S]) -> Component[Repository[S]]:
+    """Loads of `aggregate` for the consumers and rebuilds (on the reading event store)."""
+
+    def build(registry: Registry, store: EventStore, snapshot_interval: int) -> Repository[S]:
+        from ledger.kernel.repository import Repository  # noqa: PLC0415
+
+        return Repository(registry[aggregate.type], store, page_size=snapshot_interval)
+
+    return cast(
+        "Component[Repository[S]]", _per_aggregate("repository", aggregate, build, EVENT_STORE, SNAPSHOT_INTERVAL)
+    )
+
+
+def reader(aggregate: Aggregate[Any, Any, S]) -> Component[Reader[S]]:
+    """The reads of `aggregate`: state now, at a version or an instant, and history (the query function)."""
+
+    def build(_: Registry, loads: Repository[S]) -> Reader[S]:
+        from ledger.kernel.reader import Reader  # noqa: PLC0415
+
+        return Reader(loads)
+
+    return cast("Component[Reader[S]]", _per_aggregate("reader", aggregate, build, repository(aggregate)))
+
+
+def jittered_backoff(attempt: int) -> None:
+    """Sleep before retry `attempt` + 1: full jitter over 10 ms doubling per attempt, capped at 200 ms."""
+    time.sleep(random.uniform(0, min(0.2, 0.01 * 2**attempt)))  # noqa: S311 - jitter, not cryptography

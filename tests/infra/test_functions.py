@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -85,6 +86,18 @@ def test_function_finds_every_table_name_and_the_shared_settings(synthesized: Sy
     for name, value in TOPOLOGY.environment.items():
         assert variables[name] == value, name
     assert variables["POWERTOOLS_LOG_LEVEL"] == "INFO"
+
+
+@FUNCTIONS
+def test_function_finds_the_stream_of_each_aggregate_type(synthesized: Synthesized, spec: Function) -> None:
+    # GIVEN EVENT_STREAMS, a JSON object whose values are the streams' names (Refs joined into the JSON at deploy)
+    joined = synthesized.function(spec)["Properties"]["Environment"]["Variables"]["EVENT_STREAMS"]
+    separator, parts = joined["Fn::Join"]
+    rendered = separator.join(part if isinstance(part, str) else f"<{part['Ref']}>" for part in parts)
+    # THEN every aggregate type the topology assigns to a stream is routed to that stream's name
+    expected = {t: f"<{synthesized.stream_id(s)}>" for s in TOPOLOGY.streams for t in s.aggregate_types}
+    assert json.loads(rendered) == expected
+    assert expected == {"Account": f"<{synthesized.stream_id(TOPOLOGY.stream('transactions'))}>"}
 
 
 @FUNCTIONS

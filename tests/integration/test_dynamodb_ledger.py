@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import boto3
@@ -13,13 +14,16 @@ from moto import mock_aws
 
 from infra.topology import EVENTS, IDEMPOTENCY
 from ledger import bootstrap
-from ledger.adapters.dynamodb_event_store import DynamoDBEventStore, event_item, snapshot_seq
-from ledger.application.account_service import AccountService, CommandContext, IdempotencyRequest
-from ledger.application.errors import ConcurrencyConflictError
-from ledger.application.records import EventRecord, IdempotencyRecord, SnapshotRecord
+from ledger.adapters.dynamodb_event_store import DynamoDBEventStore, event_item, snapshot_seq, stream_key
+from ledger.application.accounts import ACCOUNT
+from ledger.catalog import AGGREGATES
 from ledger.domain.accounts import DepositMoney, OpenAccount, WithdrawMoney
-from ledger.settings import Settings
+from ledger.kernel.components import Root
+from ledger.kernel.errors import ConcurrencyConflictError
+from ledger.kernel.records import EventRecord, IdempotencyRecord, SnapshotRecord, StreamId
+from ledger.kernel.service import CommandContext, IdempotencyRequest
 from local.resources import create_tables
+from tests.ledger_fixtures import AccountService, account_service
 
 
 @dataclass
@@ -41,6 +45,19 @@ class Ledger:
     store: DynamoDBEventStore
     service: AccountService
     event_table: str
+    idempotency_table: str
+
+    def store_like_the_ledgers(self, store_class: type[DynamoDBEventStore]) -> DynamoDBEventStore:
+        """A store of `store_class` on the same tables, keying streams as the ledger's own store does."""
+        return store_class(
+            self.client,
+            event_table=self.event_table,
+            idempotency_table=self.idempotency_table,
+            bare_stream_key_types=AGGREGATES.bare_stream_key_types,
+        )
+
+    def partition_keys(self) -> set[str]:
+        return {item["aggregate_id"]["S"] for item in self.client.scan(TableName=self.event_table)["Items"]}
 
 
 @pytest.fixture
@@ -58,12 +75,13 @@ def ledger() -> Iterator[Ledger]:
 
         client.meta.events.register("before-call.dynamodb", before)
         client.meta.events.register("after-call.dynamodb", after)
-        settings = Settings(
-            event_table=names[EVENTS.env_var], idempotency_table=names[IDEMPOTENCY.env_var], snapshot_interval=10
-        )
-        store = bootstrap.dynamodb_event_store(settings, client)
+        # The command function's own wiring (the topology's settings), with a snapshot every 10 versions.
+        root = Root({**os.environ, **names, "SNAPSHOT_INTERVAL": "10"}).provide(bootstrap.DYNAMODB, client)
+        store = root.get(bootstrap.COMMAND_STORE)
         assert isinstance(store, DynamoDBEventStore)
-        yield Ledger(client, calls, store, bootstrap.build_service(store, settings), settings.event_table)
+        service = root.get(bootstrap.command_service(ACCOUNT))
+        assert service.store is store
+        yield Ledger(client, calls, store, service, names[EVENTS.env_var], names[IDEMPOTENCY.env_var])
 
 
 CTX = CommandContext("corr", "req")
@@ -80,9 +98,32 @@ def test_a_command_costs_one_query_and_one_put_and_a_read_one_query_of_one_item(
     ledger.service.execute(DepositMoney("acc-1", 5_000), CTX)  # a warm one: its cached state is the base
     assert ledger.calls.operations == Counter({"PutItem": 1})
     ledger.calls.reset()
-    assert ledger.service.get("acc-1").balance == 20_000
+    assert ledger.service.reader.get("acc-1").balance == 20_000
     assert ledger.calls.operations == Counter({"Query": 1})
     assert ledger.calls.items_read == 1
+
+
+def test_accounts_are_stored_under_their_bare_ids_as_before_ids_were_scoped(ledger: Ledger) -> None:
+    # GIVEN an account stream written before stream keys were scoped by type (its key is the bare id)
+    old = EventRecord(
+        "Account",
+        "old-1",
+        1,
+        "00000000-0000-4000-8000-000000000001",
+        "AccountCreated",
+        2,
+        "2020-01-01T00:00:00.000Z",
+        {"account_id": "old-1", "owner": "Old Timer", "currency": "USD", "initial_balance": 100},
+        {"correlation_id": "legacy", "causation_id": "legacy"},
+    )
+    ledger.client.put_item(TableName=ledger.event_table, Item=event_item(old, "old-1"))
+    # WHEN the command function opens a new account and changes the old one
+    ledger.service.execute(OpenAccount("acc-1", "Ann"), CTX)
+    ledger.service.execute(DepositMoney("old-1", 50), CTX)
+    # THEN both streams are keyed by the bare account id, so the old stream is read and continued, not forked
+    assert ledger.partition_keys() == {"acc-1", "old-1"}
+    assert ledger.service.reader.read("old-1").version == 2
+    assert ledger.service.reader.get("old-1").balance == 150
 
 
 def test_no_code_path_updates_or_deletes_an_item(ledger: Ledger) -> None:
@@ -91,8 +132,8 @@ def test_no_code_path_updates_or_deletes_an_item(ledger: Ledger) -> None:
     for amount in range(1, 25):
         svc.execute(DepositMoney("acc-1", amount), CTX)
     svc.execute(OpenAccount("acc-1", "Ann", "USD", 100), CommandContext("c", "r", IdempotencyRequest("k", "me", "f")))
-    svc.get("acc-1", version=3)
-    svc.history("acc-1", after=0, limit=5)
+    svc.reader.get("acc-1", version=3)
+    svc.reader.history("acc-1", after=0, limit=5)
     assert set(ledger.calls.operations) <= {"Query", "PutItem", "TransactWriteItems", "GetItem"}
     assert ledger.calls.operations["TransactWriteItems"] >= 3  # the idempotent open and two snapshots
 
@@ -103,7 +144,7 @@ def test_a_load_reads_one_item_whatever_the_history_length(ledger: Ledger) -> No
     for _ in range(44):
         svc.execute(DepositMoney("acc-1", 1), CTX)
     ledger.calls.reset()
-    state = svc.get("acc-1")
+    state = svc.reader.get("acc-1")
     assert (state.version, state.balance) == (45, 44)
     assert ledger.calls.operations == Counter({"Query": 1})
     assert ledger.calls.items_read == 1  # the newest event carries the state
@@ -117,20 +158,11 @@ def test_a_snapshot_that_no_longer_decodes_is_skipped(ledger: Ledger) -> None:
     svc.execute(OpenAccount("acc-1", "Ann", "USD", 5), CTX)
     for _ in range(11):
         svc.execute(DepositMoney("acc-1", 1), CTX)
-    ledger.client.put_item(  # an older release's snapshot of version 12, in a shape this one cannot read
-        TableName=ledger.event_table,
-        Item={
-            "aggregate_id": {"S": "acc-1"},
-            "seq": {"N": snapshot_seq(12)},
-            "kind": {"S": "snapshot"},
-            "aggregate_type": {"S": "Account"},
-            "version": {"N": "12"},
-            "schema_version": {"N": "1"},
-            "state": {"M": {"balance": {"S": "lots"}}},
-            "taken_at": {"S": "2020-01-01T00:00:00.000Z"},
-        },
-    )
-    assert svc.get("acc-1").balance == 16
+    # an older release's snapshot of version 12, in a shape this one cannot read
+    unreadable = SnapshotRecord("Account", "acc-1", 12, 1, {"balance": "lots"}, "2020-01-01T00:00:00.000Z")
+    ledger.client.put_item(TableName=ledger.event_table, Item=ledger.store.item_of(unreadable))
+    assert next(ledger.store.read_backward(StreamId("Account", "acc-1"))) == unreadable  # the first item a load reads
+    assert svc.reader.get("acc-1").balance == 16
 
 
 def test_a_v1_account_created_written_by_an_old_release_is_upcast(ledger: Ledger) -> None:
@@ -145,16 +177,15 @@ def test_a_v1_account_created_written_by_an_old_release_is_upcast(ledger: Ledger
         {"account_id": "old-1", "owner": "Old Timer", "initial_deposit": 2_500},
         {"correlation_id": "legacy", "causation_id": "legacy"},
     )
-    ledger.client.put_item(TableName=ledger.event_table, Item=event_item(v1))
+    key = stream_key(v1.stream, AGGREGATES.bare_stream_key_types)
+    ledger.client.put_item(TableName=ledger.event_table, Item=ledger.store.item_of(v1))
     outcome = ledger.service.execute(WithdrawMoney("old-1", 500), CTX)
-    assert (outcome.account.currency, outcome.account.balance) == ("USD", 2_000)
-    (first, _), _ = ledger.service.history("old-1", after=0, limit=10)
+    assert (outcome.state.currency, outcome.state.balance) == ("USD", 2_000)
+    (first, _), _ = ledger.service.reader.history("old-1", after=0, limit=10)
     assert first.schema_version == 2
     assert first.data["initial_balance"] == 2_500
     assert "initial_deposit" not in first.data
-    stored = ledger.client.get_item(
-        TableName=ledger.event_table, Key={"aggregate_id": {"S": "old-1"}, "seq": {"N": "1"}}
-    )
+    stored = ledger.client.get_item(TableName=ledger.event_table, Key={"aggregate_id": {"S": key}, "seq": {"N": "1"}})
     assert stored["Item"]["schema_version"] == {"N": "1"}  # the stored event itself is never rewritten
 
 
@@ -175,8 +206,9 @@ class CrashingStore(DynamoDBEventStore):
 
 
 def test_an_idempotent_command_that_crashed_after_its_append_is_answered_from_its_record(ledger: Ledger) -> None:
-    store = CrashingStore(ledger.client, event_table=ledger.event_table, idempotency_table=ledger.store._idempotency)
-    svc = AccountService(store)
+    store = ledger.store_like_the_ledgers(CrashingStore)
+    assert isinstance(store, CrashingStore)
+    svc = account_service(store)
     svc.execute(OpenAccount("acc-1", "Ann", "USD", 300), CTX)
     context = CommandContext("c", "r", IdempotencyRequest("key-1", "me", "withdraw 300"))
     store.crash = True
@@ -185,9 +217,9 @@ def test_an_idempotent_command_that_crashed_after_its_append_is_answered_from_it
 
     repeat = svc.execute(WithdrawMoney("acc-1", 300), context)
 
-    assert repeat.replayed
-    assert (repeat.account.balance, repeat.account.version) == (0, 2)
-    assert [e.version for e in svc.history("acc-1", after=0, limit=10)[0]] == [1, 2]
+    assert repeat.idempotent_replay
+    assert (repeat.state.balance, repeat.state.version, repeat.version) == (0, 2, 2)
+    assert [e.version for e in svc.reader.history("acc-1", after=0, limit=10)[0]] == [1, 2]
 
 
 class RacingStore(DynamoDBEventStore):
@@ -204,22 +236,24 @@ class RacingStore(DynamoDBEventStore):
     ) -> None:
         if self.races and events[0].event_type == "MoneyDeposited":
             self.races -= 1
-            rival = EventRecord(**{**events[0].__dict__, "event_id": f"rival-{self.races}"})
-            self._client.put_item(TableName=self._events, Item=event_item(rival))
+            rival = replace(events[0], event_id=f"rival-{self.races}")
+            self._client.put_item(TableName=self._events, Item=self.item_of(rival))
         super().append(events, snapshot=snapshot, idempotency=idempotency)
 
 
 def test_a_conditional_append_never_overwrites_and_the_loser_retries(ledger: Ledger) -> None:
-    store = RacingStore(ledger.client, event_table=ledger.event_table, idempotency_table=ledger.store._idempotency)
-    svc = AccountService(store)
+    store = ledger.store_like_the_ledgers(RacingStore)
+    assert isinstance(store, RacingStore)
+    svc = account_service(store)
     svc.execute(OpenAccount("acc-1", "Ann"), CTX)
     store.races = 2
-    assert svc.execute(DepositMoney("acc-1", 10), CTX).account.version == 4
+    assert svc.execute(DepositMoney("acc-1", 10), CTX).version == 4
     store.races = 99
     with pytest.raises(ConcurrencyConflictError):
         svc.execute(DepositMoney("acc-1", 10), CTX)
-    versions = [e.version for e in svc.history("acc-1", after=0, limit=100)[0]]
+    versions = [e.version for e in svc.reader.history("acc-1", after=0, limit=100)[0]]
     assert versions == list(range(1, len(versions) + 1))
+    assert [e.event_id for e in svc.reader.history("acc-1", after=1, limit=2)[0]] == ["rival-1", "rival-0"]
 
 
 def test_snapshot_items_are_told_apart_from_events_on_the_stream(ledger: Ledger) -> None:

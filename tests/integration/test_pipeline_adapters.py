@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -14,20 +15,19 @@ from moto import mock_aws
 
 from infra.topology import TOPOLOGY
 from ledger import bootstrap
-from ledger.adapters.dynamodb_read_models import (
-    DynamoDBAccountViews,
-    DynamoDBAlertViews,
-    DynamoDBNotificationLog,
-    DynamoDBReportStore,
-)
+from ledger.adapters.dynamodb_read_models import DynamoDBAlertViews, DynamoDBNotificationLog, DynamoDBReportStore
+from ledger.adapters.dynamodb_state_views import DynamoDBStateViews
 from ledger.adapters.kinesis_bus import KinesisBus
 from ledger.adapters.sns_notifier import SnsNotifier
-from ledger.application.account_service import CommandContext
+from ledger.application.accounts import ACCOUNT
+from ledger.components import ACCOUNT_VIEWS, REPORT_STORE
 from ledger.domain.accounts import Account, DepositMoney, OpenAccount
 from ledger.domain.fraud import Alert
 from ledger.domain.reports import ALL_ACCOUNTS, DailyTotals, ReportKey
+from ledger.kernel.components import Root
+from ledger.kernel.records import StreamId
+from ledger.kernel.service import CommandContext
 from ledger.rebuild import rebuild
-from ledger.settings import Settings
 from local.resources import create_tables
 
 DAY = date(2026, 11, 26)
@@ -43,23 +43,29 @@ def account(version: int, balance: int, account_id: str = "acc-1") -> Account:
     return Account(account_id, "Ann", "USD", balance, "open", version, "2026-11-26T08:00:00.000Z", "t")
 
 
+def account_views(aws: dict[str, str]) -> DynamoDBStateViews[Account]:
+    return DynamoDBStateViews(
+        boto3.client("dynamodb"), aws["ACCOUNTS_TABLE_NAME"], key="account_id", codec=ACCOUNT.state
+    )
+
+
 def alert(alert_id: str, account_id: str, raised_at: str) -> Alert:
     return Alert(alert_id, "large_transaction", "high", account_id, 5, ("e-1",), raised_at, "big")
 
 
 def test_the_accounts_view_keeps_the_newest_version(aws: dict[str, str]) -> None:
-    views = DynamoDBAccountViews(boto3.client("dynamodb"), aws["ACCOUNTS_TABLE_NAME"])
-    assert views.put_if_newer(account(2, 20))
-    assert not views.put_if_newer(account(1, 10))  # older: ignored
-    assert not views.put_if_newer(account(2, 99))  # a repeat: ignored
-    assert views.put_if_newer(account(3, 30))
+    views = account_views(aws)
+    assert views.put_if_newer("acc-1", 2, account(2, 20))
+    assert not views.put_if_newer("acc-1", 1, account(1, 10))  # older: ignored
+    assert not views.put_if_newer("acc-1", 2, account(2, 99))  # a repeat: ignored
+    assert views.put_if_newer("acc-1", 3, account(3, 30))
     assert views.page(limit=10, cursor=None) == ([account(3, 30)], None)
 
 
 def test_the_accounts_view_pages_with_a_cursor(aws: dict[str, str]) -> None:
-    views = DynamoDBAccountViews(boto3.client("dynamodb"), aws["ACCOUNTS_TABLE_NAME"])
+    views = account_views(aws)
     for number in range(7):
-        views.replace(account(1, number, f"acc-{number}"))
+        views.replace(f"acc-{number}", 1, account(1, number, f"acc-{number}"))
     seen: list[str] = []
     cursor = None
     while True:
@@ -132,20 +138,55 @@ def test_kinesis_and_sns_adapters_deliver(aws: dict[str, str]) -> None:
     assert envelope["MessageAttributes"]["alert_id"]["Value"] == "a-9"
 
 
+def test_the_publisher_puts_each_account_event_on_the_stream_the_topology_routes_accounts_to(
+    aws: dict[str, str],
+) -> None:
+    # GIVEN the stream EVENT_STREAMS assigns to accounts, and two accounts' events in the event store
+    root = Root({**os.environ, **aws})
+    stream = root.get(bootstrap.EVENT_STREAMS)["Account"]
+    kinesis = boto3.client("kinesis")
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    service = root.get(bootstrap.command_service(ACCOUNT))
+    for command in (OpenAccount("acc-1", "Ann"), OpenAccount("acc-2", "Bob"), DepositMoney("acc-1", 5)):
+        service.execute(command, CommandContext("c", "r"))
+    store = root.get(bootstrap.EVENT_STORE)
+    records = [
+        *store.read_forward(StreamId("Account", "acc-1"), after=0, limit=10),
+        *store.read_forward(StreamId("Account", "acc-2"), after=0, limit=10),
+    ]
+    # WHEN the publisher built from the environment publishes them
+    published = root.get(bootstrap.PUBLISHER).publish([(str(n), record) for n, record in enumerate(records)])
+    # THEN every one is on that stream, keyed by its aggregate id, as its public message
+    assert (published.put, dict(published.failed)) == (3, {})
+    shard = kinesis.describe_stream(StreamName=stream)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    messages = [
+        (r["PartitionKey"], json.loads(r["Data"]))
+        for r in kinesis.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    ]
+    assert [(key, m["aggregate_type"], m["aggregate_id"], m["version"], m["type"]) for key, m in messages] == [
+        ("acc-1", "Account", "acc-1", 1, "AccountCreated"),
+        ("acc-1", "Account", "acc-1", 2, "MoneyDeposited"),
+        ("acc-2", "Account", "acc-2", 1, "AccountCreated"),
+    ]
+    assert [m["event_id"] for _, m in messages] == [r.event_id for r in records]
+
+
 def test_rebuild_on_dynamodb_matches_the_event_store(aws: dict[str, str]) -> None:
-    settings = Settings.from_env(aws | {"FRAUD_LARGE_AMOUNT": "1000", "STATE_CACHE_SIZE": "0"})
-    components = bootstrap.Components(settings)
-    service = bootstrap.build_service(components.event_store, settings)
+    # GIVEN the functions' parts as the environment builds them, with a low large-transaction threshold
+    root = Root({**os.environ, **aws, "FRAUD_LARGE_AMOUNT": "1000", "STATE_CACHE_SIZE": "0"})
+    service = root.get(bootstrap.command_service(ACCOUNT))
     for command in (OpenAccount("acc-1", "Ann"), DepositMoney("acc-1", 5_000), OpenAccount("acc-2", "Bob")):
         service.execute(command, CommandContext("c", "r"))
-    components.account_views.replace(replace(account(9, 123), account_id="acc-1"))  # a corrupted row
+    views, reports = root.get(ACCOUNT_VIEWS), root.get(REPORT_STORE)
+    views.replace("acc-1", 9, replace(account(9, 123), account_id="acc-1"))  # a corrupted row
 
-    counts = rebuild(["accounts", "alerts", "reports"], components)
+    counts = rebuild(["accounts", "alerts", "reports"], root)
 
     assert counts == {"accounts": 2, "alerts": 1, "reports": 3}
-    rows = {a.account_id: a for a in components.account_views.page(limit=10, cursor=None)[0]}
-    assert rows == {"acc-1": service.get("acc-1"), "acc-2": service.get("acc-2")}
-    day = date.fromisoformat(service.get("acc-1").updated_at[:10])
-    assert components.report_store.totals(ReportKey(day, ALL_ACCOUNTS)) == DailyTotals(1, 5_000, 0, 0, 2)
-    assert rebuild(["reports"], components) == {"reports": 3}  # cleared first: never counted twice
-    assert components.report_store.totals(ReportKey(day, ALL_ACCOUNTS)).deposits_total == 5_000
+    rows = {a.account_id: a for a in views.page(limit=10, cursor=None)[0]}
+    assert rows == {"acc-1": service.reader.get("acc-1"), "acc-2": service.reader.get("acc-2")}
+    day = date.fromisoformat(service.reader.get("acc-1").updated_at[:10])
+    assert reports.totals(ReportKey(day, ALL_ACCOUNTS)) == DailyTotals(1, 5_000, 0, 0, 2)
+    assert rebuild(["reports"], root) == {"reports": 3}  # cleared first: never counted twice
+    assert reports.totals(ReportKey(day, ALL_ACCOUNTS)).deposits_total == 5_000

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 import pytest
 from pytest_socket import disable_socket, enable_socket
 
+from tests.unit.pipeline_support import pipeline, wire_pipeline  # noqa: F401 - the pipeline tests' fixtures
+
 
 @pytest.fixture(autouse=True)
 def _no_sockets() -> Iterator[None]:

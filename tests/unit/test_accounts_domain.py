@@ -6,27 +6,25 @@ import pytest
 
 from ledger.domain.accounts import (
     Account,
+    AccountAlreadyExistsError,
     AccountClosed,
+    AccountClosedError,
     AccountCreated,
+    AccountNotFoundError,
+    BalanceLimitExceededError,
     CloseAccount,
     DepositMoney,
     Event,
+    InsufficientFundsError,
     MoneyDeposited,
     MoneyWithdrawn,
+    NonZeroBalanceError,
     OpenAccount,
     WithdrawMoney,
     decide,
     evolve,
 )
-from ledger.domain.errors import (
-    AccountAlreadyExistsError,
-    AccountClosedError,
-    AccountNotFoundError,
-    BalanceLimitExceededError,
-    InsufficientFundsError,
-    InvalidCommandError,
-    NonZeroBalanceError,
-)
+from ledger.domain.errors import InvalidCommandError
 from ledger.domain.money import MAX_AMOUNT, MAX_BALANCE
 
 T0 = "2026-11-26T08:00:00.000Z"

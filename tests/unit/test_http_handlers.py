@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -13,22 +14,26 @@ import pytest
 from infra.topology import TOPOLOGY
 from ledger import bootstrap
 from ledger.adapters.memory_event_store import InMemoryEventStore
-from ledger.adapters.memory_read_models import InMemoryAccountViews, InMemoryAlertViews, InMemoryReportStore
-from ledger.application.account_service import AccountService
+from ledger.adapters.memory_read_models import InMemoryAlertViews, InMemoryReportStore, InMemoryStateViews
+from ledger.application.accounts import ACCOUNT
+from ledger.components import ACCOUNT_VIEWS, ALERT_VIEWS, REPORT_STORE
+from ledger.domain.accounts import Account
 from ledger.domain.fraud import Alert
 from ledger.domain.reports import DailyTotals, ReportKey
 from ledger.entrypoints import commands, queries
 from ledger.entrypoints.http.openapi import OPERATIONS, openapi_document, powertools_path
-from ledger.settings import Settings
+from ledger.kernel.records import EventRecord, StreamId
 from local.apigw import LambdaContext, http_api_event
 
 
 @pytest.fixture
 def store() -> Iterator[InMemoryEventStore]:
+    """One in-memory store behind both the command function's appends and the query function's reads; every other
+    part (the command service's settings above all) comes from the topology's environment, as deployed."""
     store = InMemoryEventStore()
-    bootstrap.override(AccountService(store))
+    bootstrap.reset().provide(bootstrap.COMMAND_STORE, store).provide(bootstrap.EVENT_STORE, store)
     yield store
-    bootstrap.override(None)
+    bootstrap.reset()
 
 
 def call(method: str, path: str, body: Any = None, *, raw: bytes | None = None, **headers: str) -> dict[str, Any]:
@@ -207,10 +212,10 @@ def test_a_closed_account_refuses_deposits(store: InMemoryEventStore) -> None:
 
 def test_an_unexpected_failure_is_a_500_without_internals(store: InMemoryEventStore) -> None:
     class Broken(InMemoryEventStore):
-        def read_forward(self, aggregate_id: str, *, after: int, limit: int) -> list[Any]:
+        def read_forward(self, stream: StreamId, *, after: int, limit: int) -> list[EventRecord]:
             raise RuntimeError("secret internal detail")
 
-    bootstrap.override(AccountService(Broken()))
+    bootstrap.reset().provide(bootstrap.EVENT_STORE, Broken())
     response = call("GET", "/accounts/acc-1/events")
     assert (response["statusCode"], error_code(response)) == (500, "internal_error")
     assert "secret" not in response["body"]
@@ -291,23 +296,28 @@ def test_topology_routes_are_exactly_what_each_function_registers() -> None:
 # --- read-model routes -------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ReadModels:
+    accounts: InMemoryStateViews[Account] = field(default_factory=InMemoryStateViews)
+    alerts: InMemoryAlertViews = field(default_factory=InMemoryAlertViews)
+    reports: InMemoryReportStore = field(default_factory=InMemoryReportStore)
+
+
 @pytest.fixture
-def read_models(store: InMemoryEventStore) -> Iterator[bootstrap.Components]:
-    components = bootstrap.Components(Settings("events", "idempotency")).provide(
-        event_store=store,
-        account_views=InMemoryAccountViews(),
-        alert_views=InMemoryAlertViews(),
-        report_store=InMemoryReportStore(),
+def read_models(store: InMemoryEventStore) -> ReadModels:
+    """In-memory read models in the root the `store` fixture made (and resets after the test)."""
+    models = ReadModels()
+    bootstrap.root().provide(ACCOUNT_VIEWS, models.accounts).provide(ALERT_VIEWS, models.alerts).provide(
+        REPORT_STORE, models.reports
     )
-    bootstrap.override_components(components)
-    yield components
-    bootstrap.override_components(None)
+    return models
 
 
-def test_accounts_are_listed_from_the_read_model_with_their_version(read_models: bootstrap.Components) -> None:
+def test_accounts_are_listed_from_the_read_model_with_their_version(read_models: ReadModels) -> None:
     for number in range(3):
         open_account(f"acc-{number}")
-        read_models.account_views.replace(bootstrap.account_service().get(f"acc-{number}"))
+        read = bootstrap.get(bootstrap.reader(ACCOUNT)).read(f"acc-{number}")
+        read_models.accounts.replace(f"acc-{number}", read.version, read.state)
     first = call("GET", "/accounts?limit=2")["json"]
     assert [a["account_id"] for a in first["accounts"]] == ["acc-0", "acc-1"]
     assert first["accounts"][0]["version"] == 1
@@ -318,9 +328,9 @@ def test_accounts_are_listed_from_the_read_model_with_their_version(read_models:
         assert (response["statusCode"], error_code(response)) == (422, "validation_error"), bad
 
 
-def test_alerts_are_listed_newest_first(read_models: bootstrap.Components) -> None:
+def test_alerts_are_listed_newest_first(read_models: ReadModels) -> None:
     for number, account in enumerate(["acc-1", "acc-2", "acc-1"]):
-        read_models.alert_views.put_if_absent(
+        read_models.alerts.put_if_absent(
             Alert(
                 f"a-{number}", "large_transaction", "high", account, 5, ("e",), f"2026-11-26T0{number}:00:00.000Z", ""
             )
@@ -331,10 +341,10 @@ def test_alerts_are_listed_newest_first(read_models: bootstrap.Components) -> No
     assert call("GET", "/alerts?account_id=bad%20id")["statusCode"] == 422
 
 
-def test_daily_reports_are_zeros_for_a_quiet_day_and_422_for_a_bad_date(read_models: bootstrap.Components) -> None:
+def test_daily_reports_are_zeros_for_a_quiet_day_and_422_for_a_bad_date(read_models: ReadModels) -> None:
     open_account()
     day = date(2026, 11, 26)
-    read_models.report_store.add([("e-1", ReportKey(day, "acc-1"), DailyTotals(1, 500, 1, 200, 0))])
+    read_models.reports.add([("e-1", ReportKey(day, "acc-1"), DailyTotals(1, 500, 1, 200, 0))])
     report = call("GET", "/accounts/acc-1/reports/daily/2026-11-26")["json"]
     assert report == {
         "date": "2026-11-26",

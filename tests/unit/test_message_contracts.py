@@ -4,6 +4,7 @@ validates against the JSON Schemas under docs/schemas, and those schemas refuse 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +13,14 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from ledger.adapters.memory_event_store import InMemoryEventStore
-from ledger.application.account_service import AccountService, CommandContext
 from ledger.application.alert_messages import alert_to_json
-from ledger.application.messages import message_of
-from ledger.application.records import EventRecord
+from ledger.catalog import AGGREGATES
 from ledger.domain.accounts import CloseAccount, DepositMoney, OpenAccount, WithdrawMoney
-from ledger.domain.fraud import FraudRules, Transaction, high_velocity, large_transaction
+from ledger.domain.fraud import Transaction, high_velocity, large_transaction
+from ledger.kernel.messages import message_of
+from ledger.kernel.records import EventRecord
+from ledger.kernel.service import CommandContext
+from tests.ledger_fixtures import FRAUD_RULES, account_service
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 
@@ -43,7 +46,7 @@ def published_messages() -> list[dict[str, Any]]:
             {"correlation_id": "c", "causation_id": "r"},
         )
     )
-    service = AccountService(store)
+    service = account_service(store)
     for command in (
         OpenAccount("acc-1", "Ann", "EUR", 100),
         DepositMoney("acc-1", 50, "salary"),
@@ -52,8 +55,7 @@ def published_messages() -> list[dict[str, Any]]:
         DepositMoney("old-1", 1),
     ):
         service.execute(command, CommandContext("corr", "req"))
-    records = [event for stream in store._events.values() for event in stream]
-    return [json.loads(message_of(record).to_json()) for record in records]
+    return [json.loads(message_of(record, AGGREGATES).to_json()) for record in store.events()]
 
 
 def test_every_published_message_matches_the_event_message_schema() -> None:
@@ -85,7 +87,7 @@ def test_the_event_message_schema_refuses_a_broken_message(breakage: Any) -> Non
 
 def test_alerts_match_the_alert_message_schema() -> None:
     schema = validator("alert-message.schema.json")
-    rules = FraudRules(velocity_count=2)
+    rules = replace(FRAUD_RULES, velocity_count=2)
     first = Transaction("e-1", "acc-1", 2, "deposit", 5_000_000, None, "2026-11-26T08:00:00.000Z")
     second = Transaction("e-2", "acc-1", 3, "withdrawal", 10, None, "2026-11-26T08:00:01.000Z")
     alerts = [large_transaction(first, rules), high_velocity([first, second], rules)]

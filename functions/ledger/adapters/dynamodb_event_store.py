@@ -1,14 +1,19 @@
 """The DynamoDB event store: the only module that reads or writes events, snapshots and idempotency records.
 
-Table layout (one partition per aggregate, see docs/event-store.md):
+Table layout (one partition per stream, see docs/event-store.md):
 
     aggregate_id (S, partition key) | seq (N, sort key) | kind
-    acc-1                           | 1                 | event      AccountCreated ... + state after it
-    acc-1                           | 2                 | event      MoneyDeposited ... + state after it
+    Order#o-1                       | 1                 | event      OrderPlaced ... + state after it
+    Order#o-1                       | 2                 | event      ItemAddedToOrder ... + state after it
     ...
-    acc-1                           | 100               | event
-    acc-1                           | 100.5             | snapshot   state after event 100
-    acc-1                           | 101               | event
+    Order#o-1                       | 100               | event
+    Order#o-1                       | 100.5             | snapshot   state after event 100
+    Order#o-1                       | 101               | event
+    acc-1                           | 1                 | event      (a type whose streams keep bare keys)
+
+The partition key is the stream key: "<aggregate type>#<aggregate id>", so ids are scoped by type; a type declared
+with bare stream keys (its streams predate scoping) keeps the bare id, which never holds '#' and so never equals a
+scoped key. Items carry `aggregate_type`, and records read back carry the plain id.
 
 Events sit at their version and carry the aggregate's state after them, so a load usually reads one item: the
 newest. Snapshots (every `snapshot_interval` events) sit at V + 0.5, right after the event they sum up, and bound a
@@ -25,8 +30,8 @@ from typing import TYPE_CHECKING, Any, Final, cast
 from botocore.exceptions import ClientError
 
 from ledger.adapters.dynamodb_items import from_attribute, from_item, to_attribute, to_item
-from ledger.application.errors import ConcurrencyConflictError, IdempotencyKeyInUseError
-from ledger.application.records import EventRecord, IdempotencyRecord, SnapshotRecord, StreamItem
+from ledger.kernel.errors import ConcurrencyConflictError, IdempotencyKeyInUseError
+from ledger.kernel.records import EventRecord, IdempotencyRecord, SnapshotRecord, StreamId, StreamItem
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -40,6 +45,22 @@ EXPIRES_AT: Final = "expires_at"
 EVENT: Final = "event"
 SNAPSHOT: Final = "snapshot"
 _NOT_EXISTS: Final = f"attribute_not_exists({PARTITION_KEY})"
+SCOPE: Final = "#"
+
+
+def stream_key(stream: StreamId, bare_types: frozenset[str] = frozenset()) -> str:
+    """The partition key of a stream: "<type>#<id>", or the bare id for a type in `bare_types`."""
+    if stream.aggregate_type not in bare_types:
+        return f"{stream.aggregate_type}{SCOPE}{stream.aggregate_id}"
+    if SCOPE in stream.aggregate_id:
+        raise ValueError(f"{stream} cannot be stored under a bare key: its id holds {SCOPE!r}")
+    return stream.aggregate_id
+
+
+def aggregate_id_of(key: str, aggregate_type: str) -> str:
+    """The plain aggregate id of a stream key (the inverse of `stream_key`, whatever the type's keying)."""
+    prefix = f"{aggregate_type}{SCOPE}"
+    return key[len(prefix) :] if key.startswith(prefix) else key
 
 
 def snapshot_seq(version: int) -> str:
@@ -52,10 +73,31 @@ def time_index_key(occurred_at: str, version: int) -> str:
 
 
 class DynamoDBEventStore:
-    def __init__(self, client: DynamoDBClient, *, event_table: str, idempotency_table: str) -> None:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        *,
+        event_table: str,
+        idempotency_table: str | None = None,  # needed to append or read idempotency records (commands)
+        bare_stream_key_types: frozenset[str] = frozenset(),
+    ) -> None:
         self._client = client
         self._events = event_table
         self._idempotency = idempotency_table
+        self._bare = bare_stream_key_types
+
+    def _key(self, stream: StreamId) -> str:
+        return stream_key(stream, self._bare)
+
+    def item_of(self, record: StreamItem) -> dict[str, Any]:
+        """The item this store writes for `record` (for tools that load the table directly)."""
+        key = self._key(record.stream)
+        return event_item(record, key) if isinstance(record, EventRecord) else snapshot_item(record, key)
+
+    def _idempotency_table(self) -> str:
+        if self._idempotency is None:
+            raise RuntimeError("this event store was built without an idempotency table")
+        return self._idempotency
 
     # --- writes ------------------------------------------------------------------------------------------------
 
@@ -67,16 +109,16 @@ class DynamoDBEventStore:
         idempotency: IdempotencyRecord | None = None,
     ) -> None:
         puts: list[dict[str, Any]] = [
-            {"TableName": self._events, "Item": event_item(e), "ConditionExpression": _NOT_EXISTS} for e in events
+            {"TableName": self._events, "Item": event_item(e, self._key(e.stream)), "ConditionExpression": _NOT_EXISTS}
+            for e in events
         ]
         if snapshot is not None:
-            puts.append(
-                {"TableName": self._events, "Item": snapshot_item(snapshot), "ConditionExpression": _NOT_EXISTS}
-            )
+            item = snapshot_item(snapshot, self._key(snapshot.stream))
+            puts.append({"TableName": self._events, "Item": item, "ConditionExpression": _NOT_EXISTS})
         if idempotency is not None:
             puts.append(
                 {
-                    "TableName": self._idempotency,
+                    "TableName": self._idempotency_table(),
                     "Item": idempotency_item(idempotency),
                     "ConditionExpression": f"attribute_not_exists({IDEMPOTENCY_KEY}) OR {EXPIRES_AT} < :now",
                     "ExpressionAttributeValues": {":now": to_attribute(idempotency.recorded_epoch)},
@@ -111,12 +153,12 @@ class DynamoDBEventStore:
     # --- reads -------------------------------------------------------------------------------------------------
 
     def read_backward(
-        self, aggregate_id: str, *, to_version: int | None = None, page_size: int = 100, first_page: int = 1
+        self, stream: StreamId, *, to_version: int | None = None, page_size: int = 100, first_page: int = 1
     ) -> Iterator[StreamItem]:
         query: dict[str, Any] = {
             "TableName": self._events,
             "KeyConditionExpression": f"{PARTITION_KEY} = :id",
-            "ExpressionAttributeValues": {":id": {"S": aggregate_id}},
+            "ExpressionAttributeValues": {":id": {"S": self._key(stream)}},
             "ScanIndexForward": False,
             "ConsistentRead": True,
             "Limit": first_page,  # one by default: the newest item usually carries the state
@@ -125,31 +167,31 @@ class DynamoDBEventStore:
             query["KeyConditionExpression"] += f" AND {SORT_KEY} <= :top"
             query["ExpressionAttributeValues"][":top"] = {"N": snapshot_seq(to_version)}
         for item in self._query(query, next_limit=page_size):
-            yield stream_item(item)
+            yield record_of_item(item)
 
-    def read_forward(self, aggregate_id: str, *, after: int, limit: int) -> list[EventRecord]:
+    def read_forward(self, stream: StreamId, *, after: int, limit: int) -> list[EventRecord]:
         events: list[EventRecord] = []
         query: dict[str, Any] = {
             "TableName": self._events,
             "KeyConditionExpression": f"{PARTITION_KEY} = :id AND {SORT_KEY} > :after",
-            "ExpressionAttributeValues": {":id": {"S": aggregate_id}, ":after": {"N": str(after)}},
+            "ExpressionAttributeValues": {":id": {"S": self._key(stream)}, ":after": {"N": str(after)}},
             "ConsistentRead": True,
             "Limit": limit + 1,  # room for the snapshot a page of `limit` events may hold
         }
         for item in self._query(query):
-            record = stream_item(item)
+            record = record_of_item(item)
             if isinstance(record, EventRecord):
                 events.append(record)
                 if len(events) == limit:
                     break
         return events
 
-    def version_at(self, aggregate_id: str, instant: str) -> int | None:
+    def version_at(self, stream: StreamId, instant: str) -> int | None:
         response = self._client.query(
             TableName=self._events,
             IndexName=TIME_INDEX,
             KeyConditionExpression=f"{PARTITION_KEY} = :id AND {TIME_INDEX_KEY} < :bound",
-            ExpressionAttributeValues={":id": {"S": aggregate_id}, ":bound": {"S": instant + "$"}},
+            ExpressionAttributeValues={":id": {"S": self._key(stream)}, ":bound": {"S": instant + "$"}},
             ScanIndexForward=False,
             ConsistentRead=True,
             Limit=1,
@@ -159,7 +201,7 @@ class DynamoDBEventStore:
 
     def idempotency_record(self, key: str, *, now: int) -> IdempotencyRecord | None:
         response = self._client.get_item(
-            TableName=self._idempotency, Key={IDEMPOTENCY_KEY: {"S": key}}, ConsistentRead=True
+            TableName=self._idempotency_table(), Key={IDEMPOTENCY_KEY: {"S": key}}, ConsistentRead=True
         )
         item = response.get("Item")
         if item is None:
@@ -176,7 +218,8 @@ class DynamoDBEventStore:
         }
         while True:
             response = self._client.scan(**request)
-            yield from (str(item[PARTITION_KEY]["S"]) for item in response.get("Items", []))
+            for item in response.get("Items", []):
+                yield aggregate_id_of(str(item[PARTITION_KEY]["S"]), aggregate_type)
             if "LastEvaluatedKey" not in response:
                 return
             request = {**request, "ExclusiveStartKey": response["LastEvaluatedKey"]}
@@ -195,9 +238,10 @@ class DynamoDBEventStore:
 # --- item shapes (shared with the local runtime's journal and the tests) --------------------------------------
 
 
-def event_item(event: EventRecord) -> dict[str, Any]:
+def event_item(event: EventRecord, key: str) -> dict[str, Any]:
+    """The item of an event whose stream key is `key` (`stream_key`, or `DynamoDBEventStore.item_of`)."""
     return {
-        PARTITION_KEY: {"S": event.aggregate_id},
+        PARTITION_KEY: {"S": key},
         SORT_KEY: {"N": str(event.version)},
         "kind": {"S": EVENT},
         "aggregate_type": {"S": event.aggregate_type},
@@ -218,9 +262,9 @@ def _state_attributes(event: EventRecord) -> dict[str, Any]:
     return {"state": {"M": to_item(event.state)}, "state_schema_version": {"N": str(event.state_schema_version)}}
 
 
-def snapshot_item(snapshot: SnapshotRecord) -> dict[str, Any]:
+def snapshot_item(snapshot: SnapshotRecord, key: str) -> dict[str, Any]:
     return {
-        PARTITION_KEY: {"S": snapshot.aggregate_id},
+        PARTITION_KEY: {"S": key},
         SORT_KEY: {"N": snapshot_seq(snapshot.version)},
         "kind": {"S": SNAPSHOT},
         "aggregate_type": {"S": snapshot.aggregate_type},
@@ -231,12 +275,14 @@ def snapshot_item(snapshot: SnapshotRecord) -> dict[str, Any]:
     }
 
 
-def stream_item(item: Mapping[str, Any]) -> StreamItem:
+def record_of_item(item: Mapping[str, Any]) -> StreamItem:
+    """The event or snapshot an item of the event table holds (from a read or a stream record's image)."""
     values = from_item(item)
+    aggregate_id = aggregate_id_of(values[PARTITION_KEY], values["aggregate_type"])
     if values.get("kind") == SNAPSHOT:
         return SnapshotRecord(
             aggregate_type=values["aggregate_type"],
-            aggregate_id=values[PARTITION_KEY],
+            aggregate_id=aggregate_id,
             version=values["version"],
             schema_version=values["schema_version"],
             state=values["state"],
@@ -244,7 +290,7 @@ def stream_item(item: Mapping[str, Any]) -> StreamItem:
         )
     return EventRecord(
         aggregate_type=values["aggregate_type"],
-        aggregate_id=values[PARTITION_KEY],
+        aggregate_id=aggregate_id,
         version=values["version"],
         event_id=values["event_id"],
         event_type=values["event_type"],

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import json
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, fields
+from collections.abc import Sequence
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from botocore.exceptions import ClientError
 
 from ledger.adapters.dynamodb_items import from_item, to_attribute, to_item
+from ledger.adapters.dynamodb_tables import delete_all, failed_condition
 from ledger.application.alert_messages import alert_body, alert_of
-from ledger.application.codec import from_json
-from ledger.domain.accounts import Account
 from ledger.domain.fraud import Alert
 from ledger.domain.reports import DailyTotals, ReportKey
 
@@ -27,61 +24,6 @@ _TOTALS: Final = tuple(f.name for f in fields(DailyTotals))
 MARKER_TTL: Final = timedelta(days=30)
 # A transaction holds at most 100 items: each event's marker plus the (at most two) totals items it adds to.
 _EVENTS_PER_TRANSACTION: Final = 30
-
-
-def _failed_condition(error: ClientError) -> bool:
-    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
-
-
-class DynamoDBAccountViews:
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
-        self._client, self._table = client, table
-
-    def put_if_newer(self, account: Account) -> bool:
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_item(asdict(account)),
-                ConditionExpression="attribute_not_exists(account_id) OR version < :version",
-                ExpressionAttributeValues={":version": to_attribute(account.version)},
-            )
-        except ClientError as error:
-            if _failed_condition(error):
-                return False
-            raise
-        return True
-
-    def replace(self, account: Account) -> None:
-        self._client.put_item(TableName=self._table, Item=to_item(asdict(account)))
-
-    def page(self, *, limit: int, cursor: str | None) -> tuple[list[Account], str | None]:
-        request: dict[str, Any] = {"TableName": self._table, "Limit": limit}
-        if cursor is not None:
-            request["ExclusiveStartKey"] = {"account_id": {"S": _decode_cursor(cursor)}}
-        accounts: list[Account] = []
-        while True:  # a Scan page may come back short of `limit` items (1 MB); keep going until full or done
-            response = self._client.scan(**request)
-            accounts += [from_json(Account, from_item(item)) for item in response.get("Items", [])]
-            last = response.get("LastEvaluatedKey")
-            if not last or len(accounts) >= limit:
-                break
-            request = {**request, "ExclusiveStartKey": last, "Limit": limit - len(accounts)}
-        return accounts, (_encode_cursor(str(last["account_id"]["S"])) if last else None)
-
-
-def _encode_cursor(account_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": account_id}).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> str:
-    try:
-        body = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        after = body["after"]
-    except (ValueError, KeyError, TypeError) as error:
-        raise ValueError("not a cursor this API gave out") from error
-    if not isinstance(after, str):
-        raise ValueError("not a cursor this API gave out")
-    return after
 
 
 class DynamoDBAlertViews:
@@ -98,7 +40,7 @@ class DynamoDBAlertViews:
                 TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(alert_id)"
             )
         except ClientError as error:
-            if _failed_condition(error):
+            if failed_condition(error):
                 return False
             raise
         return True
@@ -119,7 +61,7 @@ class DynamoDBAlertViews:
         return [alert_of(_alert_fields(item)) for item in response.get("Items", [])]
 
     def clear(self) -> int:
-        return _delete_all(self._client, self._table, "alert_id")
+        return delete_all(self._client, self._table, "alert_id")
 
 
 def _alert_fields(item: dict[str, Any]) -> dict[str, Any]:
@@ -200,7 +142,7 @@ class DynamoDBReportStore:
         return DailyTotals(**{name: int(values.get(name, 0)) for name in _TOTALS})
 
     def clear(self) -> int:
-        return _delete_all(self._client, self._table, "report_id")
+        return delete_all(self._client, self._table, "report_id")
 
 
 def report_id(key: ReportKey) -> str:
@@ -221,7 +163,7 @@ class DynamoDBNotificationLog:
                 ExpressionAttributeValues={":sent": {"S": "sent"}},
             )
         except ClientError as error:
-            if _failed_condition(error):
+            if failed_condition(error):
                 return False
             raise
         return True
@@ -234,34 +176,3 @@ class DynamoDBNotificationLog:
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={":sent": {"S": "sent"}, ":message": {"S": message_id}, ":now": {"S": now}},
         )
-
-
-def _delete_all(client: DynamoDBClient, table: str, key: str) -> int:
-    deleted = 0
-    for batch in _key_batches(client, table, key):
-        pending: Any = {table: [{"DeleteRequest": {"Key": k}} for k in batch]}
-        while pending:
-            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems")
-        deleted += len(batch)
-    return deleted
-
-
-def _key_batches(client: DynamoDBClient, table: str, key: str) -> Iterator[list[dict[str, Any]]]:
-    request: dict[str, Any] = {
-        "TableName": table,
-        "ProjectionExpression": "#k",
-        "ExpressionAttributeNames": {"#k": key},
-    }
-    batch: list[dict[str, Any]] = []
-    while True:
-        response = client.scan(**request)
-        for item in response.get("Items", []):
-            batch.append({key: item[key]})
-            if len(batch) == 25:
-                yield batch
-                batch = []
-        if "LastEvaluatedKey" not in response:
-            break
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-    if batch:
-        yield batch

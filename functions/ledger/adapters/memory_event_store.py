@@ -6,15 +6,15 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
-from ledger.application.errors import ConcurrencyConflictError, IdempotencyKeyInUseError
-from ledger.application.records import EventRecord, IdempotencyRecord, SnapshotRecord, StreamItem
+from ledger.kernel.errors import ConcurrencyConflictError, IdempotencyKeyInUseError
+from ledger.kernel.records import EventRecord, IdempotencyRecord, SnapshotRecord, StreamId, StreamItem
 
 
 class InMemoryEventStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._events: dict[str, list[EventRecord]] = defaultdict(list)
-        self._snapshots: dict[str, dict[int, SnapshotRecord]] = defaultdict(dict)
+        self._events: dict[StreamId, list[EventRecord]] = defaultdict(list)
+        self._snapshots: dict[StreamId, dict[int, SnapshotRecord]] = defaultdict(dict)
         self._idempotency: dict[str, IdempotencyRecord] = {}
         self.appends = 0  # successful appends, for tests that check nothing was written
 
@@ -31,44 +31,43 @@ class InMemoryEventStore:
                 if existing is not None and existing.expires_at >= idempotency.recorded_epoch:
                     raise IdempotencyKeyInUseError(f"idempotency key {idempotency.key!r} has a record")
             for event in events:
-                stream = self._events[event.aggregate_id]
-                if event.version <= len(stream):
-                    raise ConcurrencyConflictError(f"{event.aggregate_id} v{event.version} exists")
-            pending: dict[str, int] = {}
+                if event.version <= len(self._events[event.stream]):
+                    raise ConcurrencyConflictError(f"{event.stream} v{event.version} exists")
+            pending: dict[StreamId, int] = {}
             for event in events:
-                expected = pending.get(event.aggregate_id, len(self._events[event.aggregate_id])) + 1
+                expected = pending.get(event.stream, len(self._events[event.stream])) + 1
                 if event.version != expected:
-                    raise ValueError(f"{event.aggregate_id}: version {event.version} would leave a gap")
-                pending[event.aggregate_id] = event.version
-            if snapshot is not None and snapshot.version in self._snapshots[snapshot.aggregate_id]:
-                raise ConcurrencyConflictError(f"{snapshot.aggregate_id} snapshot v{snapshot.version} exists")
+                    raise ValueError(f"{event.stream}: version {event.version} would leave a gap")
+                pending[event.stream] = event.version
+            if snapshot is not None and snapshot.version in self._snapshots[snapshot.stream]:
+                raise ConcurrencyConflictError(f"{snapshot.stream} snapshot v{snapshot.version} exists")
             for event in events:
-                self._events[event.aggregate_id].append(event)
+                self._events[event.stream].append(event)
             if snapshot is not None:
-                self._snapshots[snapshot.aggregate_id][snapshot.version] = snapshot
+                self._snapshots[snapshot.stream][snapshot.version] = snapshot
             if idempotency is not None:
                 self._idempotency[idempotency.key] = idempotency
             self.appends += 1
 
     def read_backward(
-        self, aggregate_id: str, *, to_version: int | None = None, page_size: int = 100, first_page: int = 1
+        self, stream: StreamId, *, to_version: int | None = None, page_size: int = 100, first_page: int = 1
     ) -> Iterator[StreamItem]:
         with self._lock:
-            events = list(self._events.get(aggregate_id, []))
-            snapshots = dict(self._snapshots.get(aggregate_id, {}))
+            events = list(self._events.get(stream, []))
+            snapshots = dict(self._snapshots.get(stream, {}))
         top = len(events) if to_version is None else min(to_version, len(events))
         for version in range(top, 0, -1):
             if version in snapshots:
                 yield snapshots[version]
             yield events[version - 1]
 
-    def read_forward(self, aggregate_id: str, *, after: int, limit: int) -> list[EventRecord]:
+    def read_forward(self, stream: StreamId, *, after: int, limit: int) -> list[EventRecord]:
         with self._lock:
-            return list(self._events.get(aggregate_id, [])[max(after, 0) : max(after, 0) + limit])
+            return list(self._events.get(stream, [])[max(after, 0) : max(after, 0) + limit])
 
-    def version_at(self, aggregate_id: str, instant: str) -> int | None:
+    def version_at(self, stream: StreamId, instant: str) -> int | None:
         with self._lock:
-            events = list(self._events.get(aggregate_id, []))
+            events = list(self._events.get(stream, []))
         at = [event.version for event in events if event.occurred_at <= instant]
         return at[-1] if at else None
 
@@ -79,16 +78,21 @@ class InMemoryEventStore:
 
     def aggregate_ids(self, aggregate_type: str) -> Iterator[str]:
         with self._lock:
-            streams = {key: list(events) for key, events in self._events.items() if events}
-        yield from (key for key, events in streams.items() if events[0].aggregate_type == aggregate_type)
+            streams = [stream for stream, events in self._events.items() if events]
+        yield from (stream.aggregate_id for stream in streams if stream.aggregate_type == aggregate_type)
 
     # --- for tests ---------------------------------------------------------------------------------------------
 
     def put_raw_snapshot(self, snapshot: SnapshotRecord) -> None:
         with self._lock:
-            self._snapshots[snapshot.aggregate_id][snapshot.version] = snapshot
+            self._snapshots[snapshot.stream][snapshot.version] = snapshot
 
     def put_raw_event(self, event: EventRecord) -> None:
         """Store an event as an older release wrote it (e.g. an old schema version), bypassing the checks."""
         with self._lock:
-            self._events[event.aggregate_id].append(event)
+            self._events[event.stream].append(event)
+
+    def events(self) -> list[EventRecord]:
+        """Every stored event, stream by stream (for tests that feed them to consumers)."""
+        with self._lock:
+            return [event for stream in sorted(self._events, key=str) for event in self._events[stream]]

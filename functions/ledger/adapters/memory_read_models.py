@@ -7,30 +7,32 @@ import itertools
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
-from ledger.domain.accounts import Account
 from ledger.domain.fraud import Alert
 from ledger.domain.reports import DailyTotals, ReportKey
 
+S = TypeVar("S")
 
-class InMemoryAccountViews:
+
+class InMemoryStateViews(Generic[S]):
     def __init__(self) -> None:
-        self.rows: dict[str, Account] = {}
+        self.rows: dict[str, tuple[int, S]] = {}
         self._lock = threading.Lock()
 
-    def put_if_newer(self, account: Account) -> bool:
+    def put_if_newer(self, aggregate_id: str, version: int, state: S) -> bool:
         with self._lock:
-            current = self.rows.get(account.account_id)
-            if current is not None and current.version >= account.version:
+            current = self.rows.get(aggregate_id)
+            if current is not None and current[0] >= version:
                 return False
-            self.rows[account.account_id] = account
+            self.rows[aggregate_id] = (version, state)
             return True
 
-    def replace(self, account: Account) -> None:
+    def replace(self, aggregate_id: str, version: int, state: S) -> None:
         with self._lock:
-            self.rows[account.account_id] = account
+            self.rows[aggregate_id] = (version, state)
 
-    def page(self, *, limit: int, cursor: str | None) -> tuple[list[Account], str | None]:
+    def page(self, *, limit: int, cursor: str | None) -> tuple[list[S], str | None]:
         with self._lock:
             ids = sorted(self.rows)
             if cursor is not None and not cursor.startswith("after:"):
@@ -38,7 +40,11 @@ class InMemoryAccountViews:
             start = ids.index(cursor[6:]) + 1 if cursor and cursor[6:] in ids else 0
             chosen = ids[start : start + limit]
             more = start + limit < len(ids)
-            return [self.rows[i] for i in chosen], (f"after:{chosen[-1]}" if more and chosen else None)
+            return [self.rows[i][1] for i in chosen], (f"after:{chosen[-1]}" if more and chosen else None)
+
+    def state(self, aggregate_id: str) -> S | None:
+        row = self.rows.get(aggregate_id)
+        return row[1] if row else None
 
 
 class InMemoryAlertViews:

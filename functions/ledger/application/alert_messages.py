@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Final
+from typing import Any
 
-from ledger.application.codec import CodecError, from_json
-from ledger.application.messages import InvalidMessageError
 from ledger.domain.fraud import Alert
-
-_LISTS: Final = ("event_ids",)
+from ledger.kernel.codec import CodecError, from_json
+from ledger.kernel.messages import InvalidMessageError
 
 
 def alert_to_json(alert: Alert) -> bytes:

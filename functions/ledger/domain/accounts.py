@@ -10,18 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Final, Literal
 
-from ledger.domain.errors import (
-    AccountAlreadyExistsError,
-    AccountClosedError,
-    AccountNotFoundError,
-    BalanceLimitExceededError,
-    InsufficientFundsError,
-    InvalidCommandError,
-    NonZeroBalanceError,
-)
+from ledger.domain.errors import Category, DomainError, InvalidCommandError
 from ledger.domain.money import DEFAULT_CURRENCY, MAX_AMOUNT, MAX_BALANCE, format_minor_units, is_currency
 
-AGGREGATE_TYPE: Final = "Account"
 OPEN: Final = "open"
 CLOSED: Final = "closed"
 AccountStatus = Literal["open", "closed"]
@@ -92,16 +83,42 @@ class AccountClosed:
 
 Event = AccountCreated | MoneyDeposited | MoneyWithdrawn | AccountClosed
 
-EVENT_TYPES: Final[dict[str, type[Event]]] = {
-    "AccountCreated": AccountCreated,
-    "MoneyDeposited": MoneyDeposited,
-    "MoneyWithdrawn": MoneyWithdrawn,
-    "AccountClosed": AccountClosed,
-}
-
 
 def event_type_name(event: Event) -> str:
     return type(event).__name__
+
+
+# --- Refusals ---------------------------------------------------------------------------------------------------
+
+
+class AccountNotFoundError(DomainError):
+    code = "account_not_found"
+    category = Category.NOT_FOUND
+
+
+class AccountAlreadyExistsError(DomainError):
+    code = "account_exists"
+    category = Category.CONFLICT
+
+
+class AccountClosedError(DomainError):
+    code = "account_closed"
+    category = Category.CONFLICT
+
+
+class InsufficientFundsError(DomainError):
+    code = "insufficient_funds"
+    category = Category.CONFLICT
+
+
+class BalanceLimitExceededError(DomainError):
+    code = "balance_limit_exceeded"
+    category = Category.CONFLICT
+
+
+class NonZeroBalanceError(DomainError):
+    code = "balance_not_zero"
+    category = Category.CONFLICT
 
 
 # --- State -----------------------------------------------------------------------------------------------------

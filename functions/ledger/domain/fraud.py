@@ -33,9 +33,11 @@ class Transaction:
 
 @dataclass(frozen=True)
 class FraudRules:
-    large_amount: int = 1_000_000  # minor units: $10,000.00
-    velocity_count: int = 5
-    velocity_window_seconds: int = 60
+    """The thresholds (the topology sets them: FRAUD_LARGE_AMOUNT and the like)."""
+
+    large_amount: int  # minor units, e.g. 1_000_000 for $10,000.00
+    velocity_count: int
+    velocity_window_seconds: int
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Final
 
+from ledger.domain.accounts import AccountCreated, Event, MoneyDeposited, MoneyWithdrawn
+
 ALL_ACCOUNTS: Final = "*"
 
 
@@ -32,14 +34,13 @@ class ReportKey:
     account_id: str  # ALL_ACCOUNTS for the whole day's report
 
 
-def contribution(event_type: str, data: dict[str, object]) -> DailyTotals | None:
+def contribution(event: Event) -> DailyTotals | None:
     """What one account event adds to its day's totals (None: nothing)."""
-    amount = data.get("amount")
-    if event_type == "MoneyDeposited" and isinstance(amount, int):
-        return DailyTotals(deposits_count=1, deposits_total=amount)
-    if event_type == "MoneyWithdrawn" and isinstance(amount, int):
-        return DailyTotals(withdrawals_count=1, withdrawals_total=amount)
-    if event_type == "AccountCreated":
+    if isinstance(event, MoneyDeposited):
+        return DailyTotals(deposits_count=1, deposits_total=event.amount)
+    if isinstance(event, MoneyWithdrawn):
+        return DailyTotals(withdrawals_count=1, withdrawals_total=event.amount)
+    if isinstance(event, AccountCreated):
         return DailyTotals(accounts_opened=1)
     return None
 

@@ -12,17 +12,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ledger import bootstrap
 from ledger.application.alert_messages import parse_alert
+from ledger.components import ALERT_VIEWS
 from ledger.entrypoints.streams import kinesis_data
 
 logger = Logger()
 tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
+bootstrap.start(ALERT_VIEWS)
 
 
 @tracer.capture_method
 def store(record: KinesisStreamRecord) -> None:
     alert = parse_alert(kinesis_data(record))
-    stored = bootstrap.components().alert_views.put_if_absent(alert)
+    stored = bootstrap.get(ALERT_VIEWS).put_if_absent(alert)
     logger.info("alert stored" if stored else "alert already stored", extra={"alert_id": alert.alert_id})
 
 

@@ -9,20 +9,23 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ledger import bootstrap
-from ledger.application.account_service import CommandOutcome
-from ledger.domain.accounts import CloseAccount, Command, DepositMoney, OpenAccount, WithdrawMoney
+from ledger.application.accounts import ACCOUNT
+from ledger.domain.accounts import Account, CloseAccount, Command, DepositMoney, OpenAccount, WithdrawMoney
 from ledger.domain.money import DEFAULT_CURRENCY
 from ledger.entrypoints.http import schemas
 from ledger.entrypoints.http.errors import register_error_handlers
-from ledger.entrypoints.http.requests import account_id, command_context
+from ledger.entrypoints.http.requests import command_context, correlation_id, path_id
 from ledger.entrypoints.http.resolve import resolve
-from ledger.entrypoints.http.responses import command_response
+from ledger.entrypoints.http.responses import account_body, command_response
 from ledger.entrypoints.http.validation import read_json_body
+from ledger.kernel.service import CommandOutcome
 
 logger = Logger()
 tracer = Tracer()
 app = APIGatewayHttpResolver()
 register_error_handlers(app, logger)
+ACCOUNTS = bootstrap.command_service(ACCOUNT)
+bootstrap.start(ACCOUNTS)
 
 
 @app.post("/accounts")
@@ -30,12 +33,12 @@ register_error_handlers(app, logger)
 def open_account() -> Response[str]:
     body = read_json_body(app.current_event.raw_event, schemas.OPEN_ACCOUNT)
     command = OpenAccount(
-        account_id=body.get("account_id") or bootstrap.account_service().new_id(),
+        account_id=body.get("account_id") or bootstrap.get(ACCOUNTS).new_id(),
         owner=body["owner"],
         currency=body.get("currency", DEFAULT_CURRENCY),
         initial_balance=body.get("initial_balance", 0),
     )
-    return command_response(_execute(command, body))
+    return _respond(_execute(command, body))
 
 
 @app.post("/accounts/<account_id>/deposits")
@@ -43,7 +46,7 @@ def open_account() -> Response[str]:
 def deposit(account_id: str) -> Response[str]:
     body = read_json_body(app.current_event.raw_event, schemas.MONEY_MOVEMENT)
     command = DepositMoney(_account_id(account_id), body["amount"], body.get("description"))
-    return command_response(_execute(command, body))
+    return _respond(_execute(command, body))
 
 
 @app.post("/accounts/<account_id>/withdrawals")
@@ -51,36 +54,38 @@ def deposit(account_id: str) -> Response[str]:
 def withdraw(account_id: str) -> Response[str]:
     body = read_json_body(app.current_event.raw_event, schemas.MONEY_MOVEMENT)
     command = WithdrawMoney(_account_id(account_id), body["amount"], body.get("description"))
-    return command_response(_execute(command, body))
+    return _respond(_execute(command, body))
 
 
 @app.post("/accounts/<account_id>/close")
 @tracer.capture_method
 def close(account_id: str) -> Response[str]:
     body = read_json_body(app.current_event.raw_event, schemas.CLOSE_ACCOUNT, optional=True)
-    return command_response(_execute(CloseAccount(_account_id(account_id)), body))
+    return _respond(_execute(CloseAccount(_account_id(account_id)), body))
 
 
 def _account_id(raw: str) -> str:
-    account = account_id(raw)
-    logger.append_keys(account_id=account)
-    tracer.put_annotation("account_id", account)
-    return account
+    return path_id(raw, "account_id", logger, tracer)
 
 
-def _execute(command: Command, body: dict[str, Any]) -> CommandOutcome:
-    context = command_context(app.current_event.raw_event, body)
-    outcome = bootstrap.account_service().execute(command, context)
+def _execute(command: Command, body: dict[str, Any]) -> CommandOutcome[Account]:
+    event = app.current_event.raw_event
+    context = command_context(event, body, app.context.get("correlation_id") or correlation_id(event))
+    outcome = bootstrap.get(ACCOUNTS).execute(command, context)
     logger.info(
         "command executed",
         extra={
             "command": type(command).__name__,
-            "account_id": outcome.account.account_id,
-            "version": outcome.account.version,
-            "replayed": outcome.replayed,
+            "account_id": command.account_id,
+            "version": outcome.version,
+            "idempotent_replay": outcome.idempotent_replay,
         },
     )
     return outcome
+
+
+def _respond(outcome: CommandOutcome[Account]) -> Response[str]:
+    return command_response(outcome, account_body(outcome.state), location=f"/accounts/{outcome.state.account_id}")
 
 
 @tracer.capture_lambda_handler

@@ -12,37 +12,40 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ledger import bootstrap
 from ledger.application.alert_messages import alert_to_json
-from ledger.application.messages import InvalidMessageError, parse_message
-from ledger.application.pipeline.fraud_detection import transaction_of_message
+from ledger.application.pipeline.fraud_detection import transaction_of
+from ledger.components import ALERTS_STREAM, FRAUD_DETECTOR
 from ledger.domain.fraud import Transaction
 from ledger.entrypoints.streams import count, failed_records_response, kinesis_data, record_id
+from ledger.kernel.messages import InvalidMessageError, decode_message, parse_message
 
 logger = Logger()
 tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
+bootstrap.start(FRAUD_DETECTOR, ALERTS_STREAM, bootstrap.BUS)
 
 
 @tracer.capture_method
 def detect(records: list[KinesisStreamRecord]) -> set[str]:
     """Run the rules on the batch (one history read per account) and put the alerts; the ids of the records that
     failed."""
-    components = bootstrap.components()
+    registry = bootstrap.get(bootstrap.REGISTRY)
     failed: set[str] = set()
     by_account: dict[str, list[tuple[str, Transaction]]] = {}
     for record in records:
         try:
-            transaction = transaction_of_message(parse_message(kinesis_data(record)))
+            event = decode_message(parse_message(kinesis_data(record)), registry)
         except InvalidMessageError:
             logger.exception("poison record", extra={"record": record_id(record)})
             failed.add(record_id(record))
             continue
+        transaction = transaction_of(event) if event is not None else None
         if transaction is not None:
             by_account.setdefault(transaction.account_id, []).append((record_id(record), transaction))
     sources: list[str] = []
     alerts: list[tuple[str, bytes]] = []
     for account, entries in by_account.items():
         try:
-            raised = components.fraud_detector.alerts_for_account([t for _, t in entries])
+            raised = bootstrap.get(FRAUD_DETECTOR).alerts_for_account([t for _, t in entries])
         except Exception:  # the event store failing: this account's records fail, the others go on
             logger.exception("fraud rules failed", extra={"account_id": account})
             failed.update(source for source, _ in entries)
@@ -55,7 +58,7 @@ def detect(records: list[KinesisStreamRecord]) -> set[str]:
                 alerts.append((alert.account_id, alert_to_json(alert)))
     if alerts:
         count("AlertsRaised", len(alerts))
-        refused = components.bus.put(components.settings.require("alerts_stream"), alerts)
+        refused = bootstrap.get(bootstrap.BUS).put(bootstrap.get(ALERTS_STREAM), alerts)
         failed.update(sources[index] for index in refused)
     return failed
 

@@ -12,17 +12,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ledger import bootstrap
 from ledger.application.alert_messages import parse_alert
+from ledger.components import ALERT_NOTIFIER
 from ledger.entrypoints.streams import kinesis_data
 
 logger = Logger()
 tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
+bootstrap.start(ALERT_NOTIFIER)
 
 
 @tracer.capture_method
 def notify(record: KinesisStreamRecord) -> None:
     alert = parse_alert(kinesis_data(record))
-    sent = bootstrap.components().alert_notifier.notify(alert)
+    sent = bootstrap.get(ALERT_NOTIFIER).notify(alert)
     logger.info("notification", extra={"alert_id": alert.alert_id, "sent_now": sent})
 
 

@@ -1,7 +1,8 @@
-"""The projector: the DynamoDB stream of the event table -> the accounts read model.
+"""The projector: the DynamoDB stream of the event table -> the state read models (one per aggregate type that
+declares one: `STATE_PROJECTIONS`).
 
-Each event carries the account's state after it, and the read model keeps the newest version it was given, so of
-a batch only each account's newest event needs writing: one conditional put per account per batch.
+Each event carries its aggregate's state after it, and a read model keeps the newest version it was given, so of a
+batch only each aggregate's newest event needs writing: one conditional put per aggregate per batch.
 """
 
 from __future__ import annotations
@@ -15,19 +16,21 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ledger import bootstrap
-from ledger.application.records import EventRecord
+from ledger.components import STATE_PROJECTIONS
 from ledger.entrypoints.streams import count_skipped, failed_records_response, record_id, stored_event
+from ledger.kernel.records import EventRecord, StreamId
 
 logger = Logger()
 tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+bootstrap.start(*STATE_PROJECTIONS.values())
 
 
 @tracer.capture_method
 def project(records: list[DynamoDBRecord]) -> set[str]:
-    """Apply each account's newest event of the batch; the ids of the records that failed."""
+    """Apply each aggregate's newest event of the batch; the ids of the records that failed."""
     failed: set[str] = set()
-    newest: dict[str, tuple[EventRecord, list[str]]] = {}
+    newest: dict[StreamId, tuple[EventRecord, list[str]]] = {}
     for record in records:
         try:
             event = stored_event(record)
@@ -35,19 +38,21 @@ def project(records: list[DynamoDBRecord]) -> set[str]:
             logger.exception("unreadable stream record", extra={"record": record_id(record)})
             failed.add(record_id(record))
             continue
-        kept, ids = newest.get(event.aggregate_id, (event, []))
-        newest[event.aggregate_id] = (event if event.version > kept.version else kept, [*ids, record_id(record)])
-    projector = bootstrap.components().projector
+        kept, ids = newest.get(event.stream, (event, []))
+        newest[event.stream] = (event if event.version > kept.version else kept, [*ids, record_id(record)])
     skipped = 0
     for event, ids in newest.values():
+        projection = STATE_PROJECTIONS.get(event.aggregate_type)
+        if projection is None:  # a type no state read model is declared for
+            skipped += len(ids)
+            continue
         try:
-            applied = projector.apply(event)
-        except Exception:  # the read model or the event store failing: this account's records fail
-            logger.exception("projection failed", extra={"account_id": event.aggregate_id})
+            applied = bootstrap.get(projection).apply(event)
+        except Exception:  # the read model or the event store failing: this aggregate's records fail
+            logger.exception("projection failed", extra={"stream": str(event.stream)})
             failed.update(ids)
             continue
-        skipped += len(ids) if applied is None else 0
-        logger.debug("projected", extra={"account_id": event.aggregate_id, "version": event.version, "new": applied})
+        logger.debug("projected", extra={"stream": str(event.stream), "version": event.version, "new": applied})
     count_skipped(logger, "projector", skipped)
     return failed
 

@@ -1,6 +1,7 @@
-"""The publisher: the DynamoDB stream of the event table -> account-transactions (Kinesis), one PutRecords per
-batch, partition key = aggregate id (per-account order). A record Kinesis refuses is a batch item failure: Lambda
-retries from it, so no event is dropped."""
+"""The publisher: the DynamoDB stream of the event table -> each aggregate type's Kinesis stream (the topology assigns
+them: EVENT_STREAMS), one PutRecords per stream per batch, partition key = aggregate id (per-aggregate order). A
+record that cannot be published (refused by Kinesis, no stream for its type, not an event) is a batch item failure:
+Lambda retries from it, so no event is dropped."""
 
 from __future__ import annotations
 
@@ -13,34 +14,30 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ledger import bootstrap
-from ledger.application.messages import message_of
 from ledger.entrypoints.streams import failed_records_response, record_id, stored_event
+from ledger.kernel.records import EventRecord
 
 logger = Logger()
 tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+bootstrap.start(bootstrap.PUBLISHER)
 
 
 @tracer.capture_method
 def publish(records: list[DynamoDBRecord]) -> set[str]:
     """Put every record's message; the ids of the records that failed."""
     failed: set[str] = set()
-    ids: list[str] = []
-    messages: list[tuple[str, bytes]] = []
+    events: list[tuple[str, EventRecord]] = []
     for record in records:
         try:
-            message = message_of(stored_event(record))
-        except Exception:  # a record that cannot become a message fails alone
-            logger.exception("cannot publish record", extra={"record": record_id(record)})
+            events.append((record_id(record), stored_event(record)))
+        except Exception:  # a record that is not a readable event fails alone
+            logger.exception("unreadable stream record", extra={"record": record_id(record)})
             failed.add(record_id(record))
-            continue
-        ids.append(record_id(record))
-        messages.append((message.aggregate_id, message.to_json()))
-    components = bootstrap.components()
-    refused = components.bus.put(components.settings.require("transactions_stream"), messages) if messages else []
-    if refused:
-        logger.warning("Kinesis refused records", extra={"refused": len(refused), "put": len(messages)})
-    failed.update(ids[index] for index in refused)
+    published = bootstrap.get(bootstrap.PUBLISHER).publish(events)
+    for name, reason in published.failed.items():
+        logger.warning("record not published", extra={"record": name, "reason": reason})
+    failed.update(published.failed)
     return failed
 
 

@@ -14,10 +14,11 @@ from ledger import bootstrap
 from ledger.entrypoints.http import schemas
 from ledger.entrypoints.http.errors import FieldError, RequestValidationError, register_error_handlers
 from ledger.entrypoints.http.openapi import openapi_document
+from ledger.entrypoints.http.read_models import ACCOUNTS, READ_MODELS
 from ledger.entrypoints.http.read_models import router as read_model_routes
-from ledger.entrypoints.http.requests import account_id
+from ledger.entrypoints.http.requests import path_id
 from ledger.entrypoints.http.resolve import resolve
-from ledger.entrypoints.http.responses import account_response, events_response
+from ledger.entrypoints.http.responses import account_body, events_response, state_response
 from ledger.entrypoints.http.validation import read_query
 
 logger = Logger()
@@ -25,6 +26,7 @@ tracer = Tracer()
 app = APIGatewayHttpResolver()
 register_error_handlers(app, logger)
 app.include_router(read_model_routes)
+bootstrap.start(ACCOUNTS, *READ_MODELS)
 
 
 @app.get("/accounts/<account_id>")
@@ -35,8 +37,8 @@ def get_account(account_id: str) -> Response[str]:
     if "version" in query and "as_of" in query:
         raise RequestValidationError([FieldError("as_of", "give either version or as_of, not both")])
     as_of = _instant(query["as_of"]) if "as_of" in query else None
-    state = bootstrap.account_service().get(account, version=query.get("version"), as_of=as_of)
-    return account_response(state)
+    read = bootstrap.get(ACCOUNTS).read(account, version=query.get("version"), as_of=as_of)
+    return state_response(account_body(read.state), read.version)
 
 
 @app.get("/accounts/<account_id>/events")
@@ -44,7 +46,7 @@ def get_account(account_id: str) -> Response[str]:
 def list_events(account_id: str) -> Response[str]:
     account = _account_id(account_id)
     query = read_query(app.current_event.raw_event, schemas.EVENTS_QUERY)
-    records, next_after = bootstrap.account_service().history(
+    records, next_after = bootstrap.get(ACCOUNTS).history(
         account, after=query.get("after", 0), limit=query.get("limit", 100)
     )
     return events_response(records, next_after)
@@ -61,10 +63,7 @@ def openapi() -> Response[dict[str, Any]]:
 
 
 def _account_id(raw: str) -> str:
-    account = account_id(raw)
-    logger.append_keys(account_id=account)
-    tracer.put_annotation("account_id", account)
-    return account
+    return path_id(raw, "account_id", logger, tracer)
 
 
 def _instant(raw: str) -> datetime:

@@ -1,4 +1,5 @@
-"""Reporting: account-transactions (Kinesis) -> daily totals per account and per day, each event counted once."""
+"""Reporting: account-transactions (Kinesis) -> daily totals per account and per day, each event counted once.
+Messages are read through the aggregates' codecs: one in an older schema counts like a new one."""
 
 from __future__ import annotations
 
@@ -11,33 +12,38 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import Ki
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ledger import bootstrap
-from ledger.application.messages import EventMessage, InvalidMessageError, parse_message
-from ledger.entrypoints.streams import (
-    count_skipped,
-    failed_records_response,
-    kinesis_data,
-    record_id,
-)
+from ledger.components import REPORTER
+from ledger.entrypoints.streams import count_skipped, failed_records_response, kinesis_data, record_id
+from ledger.kernel.aggregate import RecordedEvent
+from ledger.kernel.messages import InvalidMessageError, decode_message, parse_message
 
 logger = Logger()
 tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
+bootstrap.start(REPORTER, bootstrap.REGISTRY)
 
 
 @tracer.capture_method
 def report(records: list[KinesisStreamRecord]) -> set[str]:
     """Add the batch's events in as few transactions as fit; the ids of the records that failed."""
+    registry = bootstrap.get(bootstrap.REGISTRY)
     failed: set[str] = set()
-    messages: list[EventMessage] = []
+    events: list[RecordedEvent[Any]] = []
+    unknown = 0
     for record in records:
         try:
-            messages.append(parse_message(kinesis_data(record)))
+            event = decode_message(parse_message(kinesis_data(record)), registry)
         except InvalidMessageError:
             logger.exception("poison record", extra={"record": record_id(record)})
             failed.add(record_id(record))
-    added, skipped = bootstrap.components().reporter.add(messages)
-    count_skipped(logger, "reporting", skipped)
-    logger.info("reported", extra={"added": added, "received": len(messages)})
+            continue
+        if event is None:
+            unknown += 1
+        else:
+            events.append(event)
+    added, not_reported = bootstrap.get(REPORTER).add(events)
+    count_skipped(logger, "reporting", unknown + not_reported)
+    logger.info("reported", extra={"added": added, "received": len(records)})
     return failed
 
 

@@ -19,8 +19,8 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ledger.adapters.dynamodb_event_store import stream_item
-from ledger.application.records import EventRecord
+from ledger.adapters.dynamodb_event_store import record_of_item
+from ledger.kernel.records import EventRecord
 
 METRICS_NAMESPACE = "Ledger"
 
@@ -31,7 +31,7 @@ class RecordFailedError(Exception):
 
 def stored_event(record: DynamoDBRecord) -> EventRecord:
     """The event a DynamoDB stream record carries (its NewImage as the store wrote it)."""
-    item = stream_item(record.raw_event["dynamodb"]["NewImage"])
+    item = record_of_item(record.raw_event["dynamodb"]["NewImage"])
     if not isinstance(item, EventRecord):  # snapshots are filtered out by the event source mapping
         raise RecordFailedError(f"{record.event_id} is not an event")
     return item

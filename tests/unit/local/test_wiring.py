@@ -3,6 +3,7 @@ rebuild on start (its command faked here)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from typing import Any
 
@@ -21,6 +22,7 @@ def test_every_function_sees_the_streams_names_and_the_topics_arns() -> None:
         TOPOLOGY, TOPOLOGY.function("notifications"), endpoint_url="http://127.0.0.1:4566", region="eu-west-1"
     )
     assert environment["TRANSACTIONS_STREAM_NAME"] == "account-transactions"
+    assert json.loads(environment["EVENT_STREAMS"]) == {"Account": "account-transactions"}  # the publisher's routing
     assert environment["ALERTS_STREAM_NAME"] == "account-alerts"
     assert environment["NOTIFICATION_TOPIC_ARN"] == "arn:aws:sns:eu-west-1:123456789012:account-notifications"
     assert environment["ACCOUNTS_TABLE_NAME"] == "ledger-accounts"

@@ -1,46 +1,37 @@
-"""Fraud detection over public event messages: the domain's rules, fed with the account's earlier transactions read
-from the event store (immutable, so a replay sees the same window and raises the same alerts)."""
+"""Fraud detection over account events: the domain's rules, fed with the account's earlier transactions read from the
+event store (immutable, so a replay sees the same window and raises the same alerts). Every event is read through
+its codec, so a transaction stored in an older schema counts like a new one."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from ledger.application.messages import EventMessage
-from ledger.application.ports import EventStore
-from ledger.application.records import EventRecord
-from ledger.domain.accounts import AGGREGATE_TYPE
+from ledger.application.accounts import ACCOUNT
+from ledger.application.ports import AlertViews
+from ledger.domain.accounts import MoneyDeposited, MoneyWithdrawn
 from ledger.domain.fraud import Alert, FraudRules, Transaction, TransactionKind, high_velocity, large_transaction
+from ledger.kernel.aggregate import RecordedEvent, Registry
+from ledger.kernel.ports import EventStore
+from ledger.kernel.projections import StreamHistory
+from ledger.kernel.records import EventRecord, StreamId
 
-_KINDS: dict[str, TransactionKind] = {"MoneyDeposited": "deposit", "MoneyWithdrawn": "withdrawal"}
 
-
-def transaction_of(
-    *, event_id: str, account_id: str, version: int, event_type: str, data: dict[str, object], at: str
-) -> Transaction | None:
-    kind = _KINDS.get(event_type)
-    amount = data.get("amount")
-    if kind is None or not isinstance(amount, int) or isinstance(amount, bool):
+def transaction_of(event: RecordedEvent[Any]) -> Transaction | None:
+    """The deposit or withdrawal an event is; None for any other event."""
+    if event.record.aggregate_type != ACCOUNT.type:
         return None
-    return Transaction(event_id, account_id, version, kind, amount, None, at)
-
-
-def transaction_of_message(message: EventMessage) -> Transaction | None:
-    return transaction_of_record(message.to_record())
-
-
-def transaction_of_record(record: EventRecord) -> Transaction | None:
-    if record.aggregate_type != AGGREGATE_TYPE:
+    kind: TransactionKind
+    if isinstance(event.event, MoneyDeposited):
+        kind, amount = "deposit", event.event.amount
+    elif isinstance(event.event, MoneyWithdrawn):
+        kind, amount = "withdrawal", event.event.amount
+    else:
         return None
-    return transaction_of(
-        event_id=record.event_id,
-        account_id=record.aggregate_id,
-        version=record.version,
-        event_type=record.event_type,
-        data=dict(record.data),
-        at=record.occurred_at,
-    )
+    return Transaction(event.event_id, event.aggregate_id, event.version, kind, amount, None, event.occurred_at)
 
 
 def alerts_for(transaction: Transaction, earlier: Iterable[Transaction], rules: FraudRules) -> list[Alert]:
@@ -61,14 +52,12 @@ def alerts_for(transaction: Transaction, earlier: Iterable[Transaction], rules: 
 @dataclass
 class FraudDetector:
     store: EventStore
-    rules: FraudRules = field(default_factory=FraudRules)
+    registry: Registry
+    rules: FraudRules
 
-    def alerts(self, message: EventMessage) -> list[Alert] | None:
-        """The alerts this event raises; None when it is not an account transaction."""
-        transaction = transaction_of_message(message)
-        if transaction is None:
-            return None
-        return self.alerts_for_account([transaction])[transaction.event_id]
+    def transaction_of(self, record: EventRecord) -> Transaction | None:
+        event = self.registry.decode(record)
+        return transaction_of(event) if event is not None else None
 
     def alerts_for_account(self, transactions: Sequence[Transaction]) -> dict[str, list[Alert]]:
         """{event id: the alerts it raises} for transactions of one account (a batch's, in any order, repeats
@@ -84,19 +73,45 @@ class FraudDetector:
             seconds=self.rules.velocity_window_seconds
         )
         page = newest.version - oldest.version + self.rules.velocity_count + 2
+        stream = StreamId(ACCOUNT.type, newest.account_id)
         history: list[Transaction] = []
         before_oldest = 0
-        for item in self.store.read_backward(
-            newest.account_id, to_version=newest.version, page_size=page, first_page=page
-        ):
+        for item in self.store.read_backward(stream, to_version=newest.version, page_size=page, first_page=page):
             if not isinstance(item, EventRecord):
                 continue
             if item.version < oldest.version and (
                 datetime.fromisoformat(item.occurred_at) <= window_start or before_oldest > self.rules.velocity_count
             ):
                 break
-            transaction = transaction_of_record(item)
+            transaction = self.transaction_of(item)
             if transaction is not None:
                 history.append(transaction)
                 before_oldest += transaction.version < oldest.version
         return history
+
+
+@dataclass
+class AlertsProjection:
+    """The alerts read model rebuilt from the event store with the fraud rules the live consumer applies."""
+
+    views: AlertViews
+    rules: FraudRules
+
+    @property
+    def aggregate_types(self) -> frozenset[str]:
+        return frozenset({ACCOUNT.type})
+
+    def reset(self) -> int:
+        return self.views.clear()
+
+    def replay(self, history: StreamHistory) -> int:
+        stored = 0
+        earlier: deque[Transaction] = deque(maxlen=self.rules.velocity_count + 1)
+        for event in history.events():
+            transaction = transaction_of(event)
+            if transaction is None:
+                continue
+            for alert in alerts_for(transaction, reversed(earlier), self.rules):
+                stored += int(self.views.put_if_absent(alert))
+            earlier.append(transaction)
+        return stored

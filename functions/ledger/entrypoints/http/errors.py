@@ -1,4 +1,5 @@
-"""Every error a client can see, as types, mapped to HTTP responses in one place.
+"""Every error a client can see, as types, mapped to HTTP responses in one place: domain and kernel errors by their
+category (so a new error type needs nothing here), request errors by their own status.
 
 Body of every error: {"error": {"code": "<snake_case>", "message": "<sentence>", "details"?: [...]}}.
 Unexpected exceptions become a 500 that names only the request id; the traceback goes to the log.
@@ -14,8 +15,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
-from ledger.application import errors as app_errors
-from ledger.domain import errors as domain_errors
+from ledger.domain.errors import CategorizedError, Category, InvalidCommandError
 
 
 @dataclass(frozen=True)
@@ -60,18 +60,11 @@ class RouteNotFoundError(HttpError):
     code = "not_found"
 
 
-STATUS_OF_ERROR: dict[type[Exception], HTTPStatus] = {
-    domain_errors.InvalidCommandError: HTTPStatus.UNPROCESSABLE_ENTITY,
-    domain_errors.AccountNotFoundError: HTTPStatus.NOT_FOUND,
-    domain_errors.AccountAlreadyExistsError: HTTPStatus.CONFLICT,
-    domain_errors.AccountClosedError: HTTPStatus.CONFLICT,
-    domain_errors.InsufficientFundsError: HTTPStatus.CONFLICT,
-    domain_errors.BalanceLimitExceededError: HTTPStatus.CONFLICT,
-    domain_errors.NonZeroBalanceError: HTTPStatus.CONFLICT,
-    app_errors.ConcurrencyConflictError: HTTPStatus.CONFLICT,
-    app_errors.IdempotencyKeyReusedError: HTTPStatus.UNPROCESSABLE_ENTITY,
-    app_errors.PreconditionFailedError: HTTPStatus.PRECONDITION_FAILED,
-    app_errors.VersionNotFoundError: HTTPStatus.NOT_FOUND,
+STATUS_OF_CATEGORY: dict[Category, HTTPStatus] = {
+    Category.INVALID: HTTPStatus.UNPROCESSABLE_ENTITY,
+    Category.NOT_FOUND: HTTPStatus.NOT_FOUND,
+    Category.CONFLICT: HTTPStatus.CONFLICT,
+    Category.PRECONDITION_FAILED: HTTPStatus.PRECONDITION_FAILED,
 }
 
 
@@ -95,13 +88,11 @@ def register_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None
         logger.info("request refused", extra={"code": error.code, "reason": error.message})
         return error_response(error.status, error.code, error.message, error.details)
 
-    @app.exception_handler([domain_errors.DomainError, app_errors.ApplicationError])
-    def _refused(error: domain_errors.DomainError | app_errors.ApplicationError) -> Response[str]:
-        status = STATUS_OF_ERROR.get(type(error))
-        if status is None:
-            return _internal_error(error)
+    @app.exception_handler(CategorizedError)
+    def _refused(error: CategorizedError) -> Response[str]:
+        status = STATUS_OF_CATEGORY[error.category]
         details = None
-        if isinstance(error, domain_errors.InvalidCommandError):
+        if isinstance(error, InvalidCommandError):
             details = [FieldError(error.field, error.message)]
         logger.info("command refused", extra={"code": error.code, "reason": error.message})
         return error_response(status, error.code, error.message, details)

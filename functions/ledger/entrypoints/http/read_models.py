@@ -12,24 +12,26 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from ledger import bootstrap
+from ledger.application.accounts import ACCOUNT
 from ledger.application.alert_messages import alert_body
+from ledger.components import ACCOUNT_VIEWS, ALERT_VIEWS, REPORT_STORE
 from ledger.domain.reports import ALL_ACCOUNTS, DailyTotals, ReportKey
 from ledger.entrypoints.http import schemas
 from ledger.entrypoints.http.errors import FieldError, RequestValidationError
-from ledger.entrypoints.http.requests import account_id as valid_account_id
+from ledger.entrypoints.http.requests import valid_id
 from ledger.entrypoints.http.responses import account_body
 from ledger.entrypoints.http.validation import read_query, validate
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+ACCOUNTS = bootstrap.reader(ACCOUNT)
+READ_MODELS = (ACCOUNT_VIEWS, ALERT_VIEWS, REPORT_STORE)
 
 
 @router.get("/accounts")
 def list_accounts() -> Response[str]:
     query = read_query(router.current_event.raw_event, schemas.ACCOUNTS_QUERY)
     try:
-        accounts, cursor = bootstrap.components().account_views.page(
-            limit=query.get("limit", 50), cursor=query.get("cursor")
-        )
+        accounts, cursor = bootstrap.get(ACCOUNT_VIEWS).page(limit=query.get("limit", 50), cursor=query.get("cursor"))
     except ValueError as error:
         raise RequestValidationError([FieldError("cursor", str(error))]) from error
     return _json({"accounts": [account_body(a) for a in accounts], "next_cursor": cursor})
@@ -38,7 +40,7 @@ def list_accounts() -> Response[str]:
 @router.get("/alerts")
 def list_alerts() -> Response[str]:
     query = read_query(router.current_event.raw_event, schemas.ALERTS_QUERY)
-    alerts = bootstrap.components().alert_views.newest(account_id=query.get("account_id"), limit=query.get("limit", 20))
+    alerts = bootstrap.get(ALERT_VIEWS).newest(account_id=query.get("account_id"), limit=query.get("limit", 20))
     return _json({"alerts": [alert_body(alert) for alert in alerts]})
 
 
@@ -51,15 +53,15 @@ def daily_report(date: str) -> Response[str]:
 @router.get("/accounts/<account_id>/reports/daily/<date>")
 def account_daily_report(account_id: str, date: str) -> Response[str]:
     read_query(router.current_event.raw_event, {"type": "object", "additionalProperties": False})
-    key = ReportKey(_date(date), valid_account_id(account_id))
-    totals = bootstrap.components().report_store.totals(key)
-    if totals == DailyTotals():
-        bootstrap.account_service().history(key.account_id, after=0, limit=1)  # 404 for an unknown account
+    key = ReportKey(_date(date), valid_id(account_id, "account_id"))
+    totals = bootstrap.get(REPORT_STORE).totals(key)
+    if totals == DailyTotals() and not bootstrap.get(ACCOUNTS).exists(key.account_id):
+        raise ACCOUNT.not_found_error(key.account_id)
     return _report(key, totals)
 
 
 def _report(key: ReportKey, totals: DailyTotals | None = None) -> Response[str]:
-    totals = totals if totals is not None else bootstrap.components().report_store.totals(key)
+    totals = totals if totals is not None else bootstrap.get(REPORT_STORE).totals(key)
     return _json(
         {
             "date": key.day.isoformat(),

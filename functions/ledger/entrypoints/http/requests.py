@@ -8,20 +8,31 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ledger.application.account_service import CommandContext, IdempotencyRequest
+from aws_lambda_powertools import Logger, Tracer
+
 from ledger.entrypoints.http.errors import FieldError, RequestValidationError
 from ledger.entrypoints.http.schemas import ACCOUNT_ID
 from ledger.entrypoints.http.validation import validate
+from ledger.kernel.service import CommandContext, IdempotencyRequest
 
 _HEADER_TOKEN = re.compile(r"[\x21-\x7e]{1,255}")
 _IF_MATCH = re.compile(r'(?:W/)?"?([0-9]{1,18})"?')
 
 
-def account_id(raw: str) -> str:
-    errors = validate(raw, ACCOUNT_ID, where="account_id")
+def valid_id(raw: str, name: str) -> str:
+    """A path or query id (`name`: e.g. account_id), checked."""
+    errors = validate(raw, ACCOUNT_ID, where=name)
     if errors:
         raise RequestValidationError(errors)
     return raw
+
+
+def path_id(raw: str, name: str, logger: Logger, tracer: Tracer) -> str:
+    """A path id, checked, and added to the request's log keys and trace annotations under `name`."""
+    checked = valid_id(raw, name)
+    logger.append_keys(**{name: checked})
+    tracer.put_annotation(name, checked)
+    return checked
 
 
 def correlation_id(event: Mapping[str, Any]) -> str:
@@ -32,9 +43,11 @@ def correlation_id(event: Mapping[str, Any]) -> str:
     return str(event.get("requestContext", {}).get("requestId", ""))
 
 
-def command_context(event: Mapping[str, Any], body: Mapping[str, Any]) -> CommandContext:
+def command_context(event: Mapping[str, Any], body: Mapping[str, Any], correlation: str) -> CommandContext:
+    """The context of a command: `correlation` is the request's correlation id (`correlation_id`, found once per
+    request by `resolve`)."""
     return CommandContext(
-        correlation_id=correlation_id(event),
+        correlation_id=correlation,
         causation_id=str(event.get("requestContext", {}).get("requestId", "")),
         idempotency=_idempotency(event, body),
         expected_version=_if_match(event),

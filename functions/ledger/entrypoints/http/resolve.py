@@ -16,6 +16,8 @@ def resolve(
 ) -> dict[str, Any]:
     cid = correlation_id(event)
     logger.set_correlation_id(cid)
+    # For the routes (a command's metadata); Powertools clears the context after the request.
+    app.append_context(correlation_id=cid)  # type: ignore[no-untyped-call]
     logger.append_keys(route=event.get("routeKey"))
     response = app.resolve(event, context)
     response.setdefault("headers", {})["X-Correlation-Id"] = cid

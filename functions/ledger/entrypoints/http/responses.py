@@ -1,4 +1,4 @@
-"""Response shapes: the account state with its ETag, and the event history page."""
+"""Response shapes: an aggregate's state with its ETag, a command's outcome, and the event history page."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 
-from ledger.application.account_service import CommandOutcome
-from ledger.application.records import EventRecord
 from ledger.domain.accounts import Account
+from ledger.kernel.records import EventRecord
+from ledger.kernel.service import CommandOutcome
 
 
 def etag(version: int) -> str:
@@ -22,24 +22,23 @@ def account_body(account: Account) -> dict[str, Any]:
     return asdict(account)
 
 
-def account_response(
-    account: Account, status: int = HTTPStatus.OK, headers: dict[str, str] | None = None
+def state_response(
+    body: dict[str, Any], version: int, status: int = HTTPStatus.OK, headers: dict[str, str] | None = None
 ) -> Response[str]:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(account_body(account)),
-        headers={"ETag": etag(account.version), "Cache-Control": "no-store", **(headers or {})},
+        body=json.dumps(body),
+        headers={"ETag": etag(version), "Cache-Control": "no-store", **(headers or {})},
     )
 
 
-def command_response(outcome: CommandOutcome) -> Response[str]:
-    """201 + Location for a new account, 200 otherwise; a replayed repeat says so in Idempotent-Replayed."""
-    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+def command_response(outcome: CommandOutcome[Any], body: dict[str, Any], *, location: str) -> Response[str]:
+    """201 + Location for a new aggregate, 200 otherwise; a replayed repeat says so in Idempotent-Replayed."""
+    headers = {"Idempotent-Replayed": "true"} if outcome.idempotent_replay else {}
     if outcome.created:
-        headers["Location"] = f"/accounts/{outcome.account.account_id}"
-        return account_response(outcome.account, HTTPStatus.CREATED, headers)
-    return account_response(outcome.account, HTTPStatus.OK, headers)
+        return state_response(body, outcome.version, HTTPStatus.CREATED, {**headers, "Location": location})
+    return state_response(body, outcome.version, HTTPStatus.OK, headers)
 
 
 def event_body(record: EventRecord) -> dict[str, Any]:

@@ -1,8 +1,9 @@
-"""The public event message: what the publisher puts on account-transactions for every stored event, and what its
-consumers read. A documented contract (docs/schemas/event-message.schema.json): stored events stay private to the store.
+"""The public event message: what the publisher puts on its aggregate type's Kinesis stream for every stored event,
+and what the stream's consumers read. A documented contract (docs/schemas/event-message.schema.json): stored events
+stay private to the store.
 
-Messages carry events in their current schema (older stored versions are upcast on the way out), never the state
-snapshot an event item carries.
+Messages carry events in their current schema (older stored versions are upcast on the way out, when the publisher
+knows the type), never the state an event item carries.
 """
 
 from __future__ import annotations
@@ -12,12 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ledger.application.account_codec import ACCOUNT_EVENTS
-from ledger.application.codec import CodecError, EventCodec
-from ledger.application.records import EventRecord, JsonObject
-from ledger.domain.accounts import AGGREGATE_TYPE
+from ledger.kernel.aggregate import RecordedEvent, Registry
+from ledger.kernel.codec import CodecError
+from ledger.kernel.records import EventRecord, JsonObject
 
-CODECS: Final[Mapping[str, EventCodec[Any]]] = {AGGREGATE_TYPE: ACCOUNT_EVENTS}
 _FIELDS: Final = {
     "event_id": str,
     "aggregate_type": str,
@@ -83,22 +82,19 @@ class EventMessage:
         ).encode()
 
 
-def message_of(record: EventRecord) -> EventMessage:
+def message_of(record: EventRecord, registry: Registry) -> EventMessage:
     """The public message of a stored event, upcast to its type's current schema when the type is known."""
-    schema_version, data = record.schema_version, dict(record.data)
-    codec = CODECS.get(record.aggregate_type)
-    if codec is not None and codec.knows(record.event_type):
-        schema_version, data = codec.upcast(record)
+    current = registry.upcast(record)
     return EventMessage(
-        event_id=record.event_id,
-        aggregate_type=record.aggregate_type,
-        aggregate_id=record.aggregate_id,
-        version=record.version,
-        type=record.event_type,
-        schema_version=schema_version,
-        occurred_at=record.occurred_at,
-        data=data,
-        metadata=dict(record.metadata),
+        event_id=current.event_id,
+        aggregate_type=current.aggregate_type,
+        aggregate_id=current.aggregate_id,
+        version=current.version,
+        type=current.event_type,
+        schema_version=current.schema_version,
+        occurred_at=current.occurred_at,
+        data=dict(current.data),
+        metadata=dict(current.metadata),
     )
 
 
@@ -116,14 +112,11 @@ def parse_message(raw: bytes) -> EventMessage:
     return EventMessage(**{name: body[name] for name in _FIELDS})
 
 
-def decode_event(message: EventMessage) -> object | None:
-    """The domain event a message carries, or None when its aggregate or event type is unknown here (a consumer
-    skips and counts those). Raises InvalidMessageError when a known type does not have its schema's shape."""
-    codec = CODECS.get(message.aggregate_type)
-    if codec is None or not codec.knows(message.type):
-        return None
+def decode_message(message: EventMessage, registry: Registry) -> RecordedEvent[Any] | None:
+    """The typed event a message carries (upcast when it came in an older schema), or None when its aggregate or
+    event type is not known here (a consumer skips and counts those). Raises InvalidMessageError when a known type
+    has not its schema's shape: a poison record."""
     try:
-        decoded: object = codec.decode(message.to_record())
+        return registry.decode(message.to_record())
     except CodecError as error:
         raise InvalidMessageError(str(error)) from error
-    return decoded

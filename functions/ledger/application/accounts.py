@@ -1,21 +1,26 @@
-"""Stored shapes of the account's events and state, and the upcasters from their older versions."""
+"""The account aggregate's declaration: its stored shapes (events with their upcasters, state) and its decider."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Final
 
-from ledger.application.codec import CodecError, EventCodec, EventType, from_json
-from ledger.application.records import JsonObject
-from ledger.domain.accounts import Account as AccountState
 from ledger.domain.accounts import (
+    Account,
+    AccountAlreadyExistsError,
     AccountClosed,
     AccountCreated,
+    AccountNotFoundError,
+    Command,
     Event,
     MoneyDeposited,
     MoneyWithdrawn,
+    OpenAccount,
+    decide,
+    evolve,
 )
 from ledger.domain.money import DEFAULT_CURRENCY
+from ledger.kernel.aggregate import Aggregate
+from ledger.kernel.codec import EventCodec, EventType, StateCodec
 
 
 def account_created_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
@@ -37,19 +42,17 @@ ACCOUNT_EVENTS: Final = EventCodec[Event](
     ]
 )
 
-# Bump when AccountState changes shape: older snapshots then no longer decode and are rebuilt from events.
-STATE_SCHEMA_VERSION: Final = 1
-
-
-def encode_state(state: AccountState) -> dict[str, Any]:
-    return dataclasses.asdict(state)
-
-
-def decode_state(schema_version: int, data: JsonObject) -> AccountState | None:
-    """The state a snapshot or idempotency record holds, or None when it no longer decodes."""
-    if schema_version != STATE_SCHEMA_VERSION:
-        return None
-    try:
-        return from_json(AccountState, data)
-    except CodecError:
-        return None
+ACCOUNT: Final = Aggregate[Command, Event, Account](
+    type="Account",
+    events=ACCOUNT_EVENTS,
+    # Bump when Account changes shape: older stored states then no longer decode and are rebuilt from events.
+    state=StateCodec(Account, schema_version=1),
+    decide=decide,
+    evolve=evolve,
+    id_of=lambda command: command.account_id,
+    creation=(OpenAccount,),
+    not_found=AccountNotFoundError,
+    already_exists=AccountAlreadyExistsError,
+    # Accounts were stored under their bare id before ids were scoped by type (account ids hold no '#').
+    bare_stream_keys=True,
+)

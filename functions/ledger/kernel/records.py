@@ -11,6 +11,18 @@ JsonObject = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
+class StreamId:
+    """One aggregate's stream. Ids are scoped by type: two aggregates of different types may share an id string and
+    still have separate streams."""
+
+    aggregate_type: str
+    aggregate_id: str
+
+    def __str__(self) -> str:
+        return f"{self.aggregate_type} {self.aggregate_id!r}"
+
+
+@dataclass(frozen=True)
 class EventRecord:
     """One stored event: position `version` (1, 2, 3... gapless) in the stream of one aggregate."""
 
@@ -28,6 +40,10 @@ class EventRecord:
     state: JsonObject | None = None
     state_schema_version: int | None = None
 
+    @property
+    def stream(self) -> StreamId:
+        return StreamId(self.aggregate_type, self.aggregate_id)
+
 
 @dataclass(frozen=True)
 class SnapshotRecord:
@@ -39,6 +55,10 @@ class SnapshotRecord:
     schema_version: int
     state: JsonObject
     taken_at: str
+
+    @property
+    def stream(self) -> StreamId:
+        return StreamId(self.aggregate_type, self.aggregate_id)
 
 
 @dataclass(frozen=True)

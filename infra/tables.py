@@ -29,7 +29,7 @@ _STREAM_VIEWS: Mapping[str, dynamodb.StreamViewType] = {
 }
 
 
-class EventStore(Construct):
+class Tables(Construct):
     """Every table of the topology: on-demand, point-in-time recovery, KMS (customer-managed key, rotated),
     retained on stack deletion and protected against deletion. Events are the system of record: losing the
     table loses the ledger, so nothing here can be removed by a `cdk destroy` or a replacement.

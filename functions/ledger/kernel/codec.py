@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Generic, TypeVar, cast
 
-from ledger.application.records import EventRecord, JsonObject
+from ledger.kernel.records import EventRecord, JsonObject
 
 E = TypeVar("E")
 S = TypeVar("S")
@@ -65,9 +65,54 @@ class EventCodec(Generic[E]):
             version += 1
         return version, data
 
+    def upcast_record(self, record: EventRecord) -> EventRecord:
+        """The stored event in its type's current schema (without the state the stored item may carry)."""
+        schema_version, data = self.upcast(record)
+        return EventRecord(
+            record.aggregate_type,
+            record.aggregate_id,
+            record.version,
+            record.event_id,
+            record.event_type,
+            schema_version,
+            record.occurred_at,
+            data,
+            record.metadata,
+        )
+
     def decode(self, record: EventRecord) -> E:
+        """The domain event of a stored event (upcast first). Raises CodecError when it has not its schema's shape."""
         _, data = self.upcast(record)
         return cast(E, from_json(self._by_name[record.event_type].cls, data))
+
+
+class StateCodec(Generic[S]):
+    """How an aggregate's state (a frozen dataclass) is stored on events, snapshots and idempotency records.
+
+    Bump `schema_version` when the state changes shape: stored states of another version no longer decode, and a
+    load folds events from an older state (or the first event) instead.
+    """
+
+    def __init__(self, cls: type[S], *, schema_version: int) -> None:
+        self.cls = cls
+        self.schema_version = schema_version
+
+    def encode(self, state: S) -> dict[str, Any]:
+        encoded: dict[str, Any] = dataclasses.asdict(state)  # type: ignore[call-overload]
+        return encoded
+
+    def decode(self, schema_version: int, data: JsonObject) -> S | None:
+        """The state stored as `data`, or None when it no longer decodes (another schema version, another shape)."""
+        if schema_version != self.schema_version:
+            return None
+        try:
+            return from_json(self.cls, data)
+        except CodecError:
+            return None
+
+    @property
+    def field_names(self) -> frozenset[str]:
+        return frozenset(_fields(cast(Hashable, self.cls)))
 
 
 def from_json(cls: type[S], data: JsonObject) -> S:

@@ -1,0 +1,11 @@
+"""The aggregates of this system. Declaring a new one (kernel/aggregate.py shows how) and listing it here is all
+the kernel needs: its commands, reads, snapshots, idempotency, publishing and rebuilds follow."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ledger.application.accounts import ACCOUNT
+from ledger.kernel.aggregate import Registry
+
+AGGREGATES: Final = Registry([ACCOUNT])

@@ -1,0 +1,155 @@
+"""The ledger's parts beyond the kernel's (bootstrap.py): read models, the consumers' use cases and the projections,
+each a component built on first use from the settings and parts it names."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from ledger import bootstrap
+from ledger.application.accounts import ACCOUNT
+from ledger.domain.fraud import FraudRules
+from ledger.kernel.components import Component, Setting, text, whole_number
+from ledger.kernel.instants import to_iso_ms
+
+if TYPE_CHECKING:  # each module loads when its part is first built
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sns import SNSClient
+
+    from ledger.application.pipeline.fraud_detection import AlertsProjection, FraudDetector
+    from ledger.application.pipeline.notifying import AlertNotifier
+    from ledger.application.pipeline.reporting import Reporter, ReportsProjection
+    from ledger.application.ports import AlertViews, NotificationLog, Notifier, ReportStore
+    from ledger.domain.accounts import Account
+    from ledger.kernel.aggregate import Registry
+    from ledger.kernel.ports import EventStore, StateViews
+    from ledger.kernel.projections import Projection, StateProjection
+    from ledger.kernel.repository import Repository
+
+# --- settings --------------------------------------------------------------------------------------------------
+
+ACCOUNTS_TABLE = Setting("ACCOUNTS_TABLE_NAME", text)
+ALERTS_TABLE = Setting("ALERTS_TABLE_NAME", text)
+REPORTS_TABLE = Setting("REPORTS_TABLE_NAME", text)
+NOTIFICATIONS_TABLE = Setting("NOTIFICATIONS_TABLE_NAME", text)
+ALERTS_STREAM = Setting("ALERTS_STREAM_NAME", text)
+NOTIFICATION_TOPIC = Setting("NOTIFICATION_TOPIC_ARN", text)
+FRAUD_RULES = Component(
+    "fraud_rules",
+    FraudRules,
+    Setting("FRAUD_LARGE_AMOUNT", whole_number(1)),
+    Setting("FRAUD_VELOCITY_COUNT", whole_number(1)),
+    Setting("FRAUD_VELOCITY_WINDOW_SECONDS", whole_number(1)),
+)
+
+# --- read models and the notification log ----------------------------------------------------------------------
+
+
+def _account_views(client: DynamoDBClient, table: str) -> StateViews[Account]:
+    from ledger.adapters.dynamodb_state_views import DynamoDBStateViews  # noqa: PLC0415
+
+    return DynamoDBStateViews(client, table, key="account_id", codec=ACCOUNT.state)
+
+
+def _alert_views(client: DynamoDBClient, table: str) -> AlertViews:
+    from ledger.adapters.dynamodb_read_models import DynamoDBAlertViews  # noqa: PLC0415
+
+    return DynamoDBAlertViews(client, table)
+
+
+def _report_store(client: DynamoDBClient, table: str) -> ReportStore:
+    from ledger.adapters.dynamodb_read_models import DynamoDBReportStore  # noqa: PLC0415
+
+    return DynamoDBReportStore(client, table)
+
+
+def _notification_log(client: DynamoDBClient, table: str) -> NotificationLog:
+    from ledger.adapters.dynamodb_read_models import DynamoDBNotificationLog  # noqa: PLC0415
+
+    return DynamoDBNotificationLog(client, table)
+
+
+def _notifier(client: SNSClient, topic_arn: str) -> Notifier:
+    from ledger.adapters.sns_notifier import SnsNotifier  # noqa: PLC0415
+
+    return SnsNotifier(client, topic_arn)
+
+
+ACCOUNT_VIEWS: Final[Component[StateViews[Account]]] = Component(
+    "account_views", _account_views, bootstrap.DYNAMODB, ACCOUNTS_TABLE
+)
+ALERT_VIEWS: Final[Component[AlertViews]] = Component("alert_views", _alert_views, bootstrap.DYNAMODB, ALERTS_TABLE)
+REPORT_STORE: Final[Component[ReportStore]] = Component(
+    "report_store", _report_store, bootstrap.DYNAMODB, REPORTS_TABLE
+)
+NOTIFICATION_LOG: Final[Component[NotificationLog]] = Component(
+    "notification_log", _notification_log, bootstrap.DYNAMODB, NOTIFICATIONS_TABLE
+)
+NOTIFIER: Final[Component[Notifier]] = Component("notifier", _notifier, bootstrap.SNS, NOTIFICATION_TOPIC)
+
+# --- the consumers' use cases ----------------------------------------------------------------------------------
+
+
+def _fraud_detector(store: EventStore, registry: Registry, rules: FraudRules) -> FraudDetector:
+    from ledger.application.pipeline.fraud_detection import FraudDetector  # noqa: PLC0415
+
+    return FraudDetector(store, registry, rules)
+
+
+def _reporter(store: ReportStore) -> Reporter:
+    from ledger.application.pipeline.reporting import Reporter  # noqa: PLC0415
+
+    return Reporter(store)
+
+
+def _alert_notifier(log: NotificationLog, notifier: Notifier) -> AlertNotifier:
+    from ledger.application.pipeline.notifying import AlertNotifier  # noqa: PLC0415
+
+    return AlertNotifier(log, notifier, now=lambda: to_iso_ms(datetime.now(UTC)))
+
+
+FRAUD_DETECTOR: Final[Component[FraudDetector]] = Component(
+    "fraud_detector", _fraud_detector, bootstrap.EVENT_STORE, bootstrap.REGISTRY, FRAUD_RULES
+)
+REPORTER: Final[Component[Reporter]] = Component("reporter", _reporter, REPORT_STORE)
+ALERT_NOTIFIER: Final[Component[AlertNotifier]] = Component(
+    "alert_notifier", _alert_notifier, NOTIFICATION_LOG, NOTIFIER
+)
+
+# --- projections: the read models `python -m ledger.rebuild` can rebuild, by name ---------------------------------
+
+
+def _state_projection(repository: Repository[Account], views: StateViews[Account]) -> StateProjection[Account]:
+    from ledger.kernel.projections import StateProjection  # noqa: PLC0415
+
+    return StateProjection(repository, views)
+
+
+def _alerts_projection(views: AlertViews, rules: FraudRules) -> AlertsProjection:
+    from ledger.application.pipeline.fraud_detection import AlertsProjection  # noqa: PLC0415
+
+    return AlertsProjection(views, rules)
+
+
+def _reports_projection(reporter: Reporter) -> ReportsProjection:
+    from ledger.application.pipeline.reporting import ReportsProjection  # noqa: PLC0415
+
+    return ReportsProjection(reporter)
+
+
+ACCOUNTS_PROJECTION: Final[Component[StateProjection[Account]]] = Component(
+    "accounts_projection", _state_projection, bootstrap.repository(ACCOUNT), ACCOUNT_VIEWS
+)
+ALERTS_PROJECTION: Final[Component[AlertsProjection]] = Component(
+    "alerts_projection", _alerts_projection, ALERT_VIEWS, FRAUD_RULES
+)
+REPORTS_PROJECTION: Final[Component[ReportsProjection]] = Component("reports_projection", _reports_projection, REPORTER)
+# The projections the projector keeps from the event table's stream, by aggregate type.
+STATE_PROJECTIONS: Final[Mapping[str, Component[StateProjection[Any]]]] = {ACCOUNT.type: ACCOUNTS_PROJECTION}
+# Every projection, by the name the topology's tables give it (Table.projection).
+PROJECTIONS: Final[Mapping[str, Component[Projection]]] = {
+    "accounts": ACCOUNTS_PROJECTION,
+    "alerts": ALERTS_PROJECTION,
+    "reports": REPORTS_PROJECTION,
+}

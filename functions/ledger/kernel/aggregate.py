@@ -1,0 +1,148 @@
+"""How an aggregate plugs into the kernel: one declaration naming its type, codecs and decider, and the registry of
+every declared aggregate that the publisher, the projector, the consumers and the rebuild look types up in.
+
+A declaration, e.g. a counter that refuses to go below zero (the whole of what a new aggregate costs):
+
+    COUNTER = Aggregate(
+        type="Counter",
+        events=EventCodec([EventType("CounterCreated", CounterCreated), EventType("Incremented", Incremented)]),
+        state=StateCodec(Counter, schema_version=1),
+        decide=decide,                       # (state | None, command) -> events, or raises a DomainError
+        evolve=evolve,                       # (state | None, event, version, occurred_at) -> state
+        id_of=lambda command: command.counter_id,
+        creation=(CreateCounter,),
+        not_found=CounterNotFoundError,
+        already_exists=CounterExistsError,
+    )
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from ledger.domain.errors import DomainError
+from ledger.kernel.codec import EventCodec, StateCodec
+from ledger.kernel.records import EventRecord
+
+C = TypeVar("C")  # the aggregate's commands
+E = TypeVar("E")  # its events
+S = TypeVar("S")  # its state
+
+CommandClass = type[Any]
+ErrorClass = type[DomainError]
+_TYPE_NAME = re.compile(r"[A-Z][A-Za-z0-9]{0,63}")
+
+
+@dataclass(frozen=True, eq=False)
+class Aggregate(Generic[C, E, S]):
+    type: str  # stored with every event ("aggregate_type") and part of every stream's id: never rename one
+    events: EventCodec[E]  # its event types, their schema versions and upcasters
+    state: StateCodec[S]  # how its state is stored on events, snapshots and idempotency records
+    decide: Callable[[S | None, C], Sequence[E]]  # the events a command produces, or a DomainError
+    evolve: Callable[[S | None, E, int, str], S]  # (state, event, version, occurred_at) -> the state after it
+    id_of: Callable[[C], str]  # the id of the aggregate a command is for
+    creation: tuple[CommandClass, ...]  # the command types that create an aggregate (the others need one)
+    not_found: ErrorClass  # raised, with a sentence, for a command or read naming no aggregate
+    already_exists: ErrorClass  # raised for a creation command naming an aggregate that exists
+    # How its streams are keyed in the event table: "<type>#<id>" (scoped: the default), or the bare id, for a type
+    # whose streams were written before ids were scoped. At most one type can be bare; its ids must not hold '#', so
+    # a bare key never equals a scoped one.
+    bare_stream_keys: bool = False
+
+    def __post_init__(self) -> None:
+        if not _TYPE_NAME.fullmatch(self.type):
+            raise ValueError(f"aggregate type {self.type!r} must be a CapitalizedName of letters and digits")
+
+    def creates(self, command: C) -> bool:
+        return isinstance(command, self.creation)
+
+    def not_found_error(self, aggregate_id: str, detail: str = "does not exist") -> DomainError:
+        return self.not_found(f"{self.type} {aggregate_id!r} {detail}.")
+
+    def already_exists_error(self, aggregate_id: str) -> DomainError:
+        return self.already_exists(f"{self.type} {aggregate_id!r} already exists.")
+
+
+@dataclass(frozen=True)
+class RecordedEvent(Generic[E]):
+    """A domain event with where and when it was recorded: what consumers work with, never a raw stored dict."""
+
+    record: EventRecord  # in its type's current schema
+    event: E
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.record.aggregate_id
+
+    @property
+    def event_id(self) -> str:
+        return self.record.event_id
+
+    @property
+    def version(self) -> int:
+        return self.record.version
+
+    @property
+    def occurred_at(self) -> str:
+        return self.record.occurred_at
+
+
+class UnknownAggregateTypeError(LookupError):
+    pass
+
+
+class Registry:
+    """Every declared aggregate, by type."""
+
+    def __init__(self, aggregates: Iterable[Aggregate[Any, Any, Any]]) -> None:
+        self._by_type: dict[str, Aggregate[Any, Any, Any]] = {}
+        for aggregate in aggregates:
+            if aggregate.type in self._by_type:
+                raise ValueError(f"aggregate type {aggregate.type!r} is declared twice")
+            self._by_type[aggregate.type] = aggregate
+        bare = [a.type for a in self._by_type.values() if a.bare_stream_keys]
+        if len(bare) > 1:
+            raise ValueError(f"only one aggregate type may keep bare stream keys, not {bare}")
+
+    def __iter__(self) -> Iterator[Aggregate[Any, Any, Any]]:
+        return iter(self._by_type.values())
+
+    def __contains__(self, aggregate_type: object) -> bool:
+        return aggregate_type in self._by_type
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        return tuple(self._by_type)
+
+    def __getitem__(self, aggregate_type: str) -> Aggregate[Any, Any, Any]:
+        try:
+            return self._by_type[aggregate_type]
+        except KeyError:
+            raise UnknownAggregateTypeError(f"no aggregate of type {aggregate_type!r} is declared") from None
+
+    @property
+    def bare_stream_key_types(self) -> frozenset[str]:
+        return frozenset(a.type for a in self if a.bare_stream_keys)
+
+    def knows(self, record: EventRecord) -> bool:
+        """Whether the record's aggregate and event type are both declared (a newer release's are not)."""
+        aggregate = self._by_type.get(record.aggregate_type)
+        return aggregate is not None and aggregate.events.knows(record.event_type)
+
+    def upcast(self, record: EventRecord) -> EventRecord:
+        """The record in its type's current schema; unchanged when its type is not known here."""
+        if not self.knows(record):
+            return record
+        return self._by_type[record.aggregate_type].events.upcast_record(record)
+
+    def decode(self, record: EventRecord) -> RecordedEvent[Any] | None:
+        """The typed event of a stored event, upcast; None when its aggregate or event type is not known here (a
+        consumer skips and counts those). Raises CodecError when a known type has not its schema's shape."""
+        if not self.knows(record):
+            return None
+        codec = self._by_type[record.aggregate_type].events
+        current = codec.upcast_record(record)
+        return RecordedEvent(current, codec.decode(current))
