@@ -12,9 +12,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra.topology import EVENTS, IDEMPOTENCY
+from infra.topology import EVENTS
 from ledger.adapters.dynamodb_event_store import DynamoDBEventStore, record_of_item, stream_key
-from ledger.adapters.memory_event_store import InMemoryEventStore
 from ledger.catalog import AGGREGATES
 from ledger.kernel.errors import ConcurrencyConflictError, IdempotencyKeyInUseError
 from ledger.kernel.ports import EventStore
@@ -25,23 +24,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 ACC_1 = StreamId("Account", "acc-1")
-
-
-@pytest.fixture(params=["memory", "dynamodb", "dynamodb-all-scoped"])
-def store(request: pytest.FixtureRequest) -> Iterator[EventStore]:
-    if request.param == "memory":
-        yield InMemoryEventStore()
-        return
-    bare = AGGREGATES.bare_stream_key_types if request.param == "dynamodb" else frozenset()
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        names = create_tables(client)
-        yield DynamoDBEventStore(
-            client,
-            event_table=names[EVENTS.env_var],
-            idempotency_table=names[IDEMPOTENCY.env_var],
-            bare_stream_key_types=bare,
-        )
 
 
 def event(

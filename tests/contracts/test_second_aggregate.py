@@ -5,16 +5,11 @@ scoped by type. Nothing in the kernel names it."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from infra.topology import EVENTS, IDEMPOTENCY
-from ledger.adapters.dynamodb_event_store import DynamoDBEventStore
 from ledger.adapters.memory_event_store import InMemoryEventStore
 from ledger.adapters.memory_read_models import InMemoryStateViews
 from ledger.application.accounts import ACCOUNT
@@ -27,7 +22,6 @@ from ledger.kernel.projections import StateProjection, rebuild
 from ledger.kernel.records import SnapshotRecord, StreamId
 from ledger.kernel.repository import Repository
 from ledger.kernel.service import CommandContext, CommandService, IdempotencyRequest
-from local.resources import create_tables
 from tests.counter import (
     COUNTER,
     BelowZeroError,
@@ -55,22 +49,6 @@ class Clock:
     def __call__(self) -> datetime:
         self.now += timedelta(seconds=1)
         return self.now
-
-
-@pytest.fixture(params=["memory", "dynamodb"])
-def store(request: pytest.FixtureRequest) -> Iterator[EventStore]:
-    if request.param == "memory":
-        yield InMemoryEventStore()
-        return
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        names = create_tables(client)
-        yield DynamoDBEventStore(
-            client,
-            event_table=names[EVENTS.env_var],
-            idempotency_table=names[IDEMPOTENCY.env_var],
-            bare_stream_key_types=REGISTRY.bare_stream_key_types,
-        )
 
 
 def counters(store: EventStore, **settings: int) -> CounterService:

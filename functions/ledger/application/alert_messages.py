@@ -7,7 +7,7 @@ from typing import Any
 
 from ledger.domain.fraud import Alert
 from ledger.kernel.codec import CodecError, from_json
-from ledger.kernel.messages import InvalidMessageError
+from ledger.kernel.messages import InvalidMessageError, json_object
 
 
 def alert_to_json(alert: Alert) -> bytes:
@@ -38,10 +38,4 @@ def alert_of(body: dict[str, Any]) -> Alert:
 
 
 def parse_alert(raw: bytes) -> Alert:
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise InvalidMessageError(f"not JSON: {error}") from error
-    if not isinstance(body, dict):
-        raise InvalidMessageError("not a JSON object")
-    return alert_of(body)
+    return alert_of(json_object(raw))

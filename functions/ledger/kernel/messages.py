@@ -98,13 +98,19 @@ def message_of(record: EventRecord, registry: Registry) -> EventMessage:
     )
 
 
-def parse_message(raw: bytes) -> EventMessage:
+def json_object(raw: bytes) -> dict[str, Any]:
+    """The JSON object a stream record holds; InvalidMessageError for anything else."""
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, ValueError) as error:
         raise InvalidMessageError(f"not JSON: {error}") from error
     if not isinstance(body, dict):
         raise InvalidMessageError("not a JSON object")
+    return body
+
+
+def parse_message(raw: bytes) -> EventMessage:
+    body = json_object(raw)
     for name, kind in _FIELDS.items():
         value = body.get(name)
         if not isinstance(value, kind) or isinstance(value, bool):
