@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from ledger.kernel.aggregate import Aggregate, Registry
-from ledger.kernel.components import Component, Root, Setting, text, whole_number
+from ledger.kernel.components import Check, Component, Root, Setting, text, whole_number
 
 if TYPE_CHECKING:  # what a function does not use, it never imports: each module loads on first use
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -148,6 +148,15 @@ def _bus(client: KinesisClient) -> MessageBus:
     return KinesisBus(client)
 
 
+def _routes_of_every_type(registry: Registry, routes: dict[str, str]) -> dict[str, str]:
+    unrouted = [aggregate_type for aggregate_type in registry.types if aggregate_type not in routes]
+    if unrouted:
+        raise ValueError(
+            f"EVENT_STREAMS assigns no stream to {', '.join(unrouted)}: the publisher could not publish them"
+        )
+    return routes
+
+
 def _publisher(registry: Registry, routes: dict[str, str], bus: MessageBus) -> Publisher:
     from ledger.kernel.publishing import Publisher  # noqa: PLC0415
 
@@ -170,7 +179,10 @@ SERVICE_SETTINGS: Final[Component[ServiceSettings]] = Component(
     STATE_CACHE_SIZE,
 )
 BUS: Final[Component[MessageBus]] = Component("bus", _bus, KINESIS)
-PUBLISHER: Final[Component[Publisher]] = Component("publisher", _publisher, REGISTRY, EVENT_STREAMS, BUS)
+# Every declared type has a stream, or the publisher does not start (an event it could not route would hold up its
+# shard for a day of retries).
+ROUTES: Final[Check[dict[str, str]]] = Check("routes", _routes_of_every_type, REGISTRY, EVENT_STREAMS)
+PUBLISHER: Final[Component[Publisher]] = Component("publisher", _publisher, REGISTRY, ROUTES, BUS)
 
 # One part per aggregate type, built from the declaration the registry holds (a test that provides another registry,
 # e.g. with a new schema version of an event, changes every part at once); the declaration passed in gives the

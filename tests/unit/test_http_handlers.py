@@ -248,6 +248,15 @@ def test_if_match_guards_commands(store: InMemoryEventStore) -> None:
     assert store.appends == 2
 
 
+def test_if_match_is_checked_before_existence(store: InMemoryEventStore) -> None:
+    open_account()
+    reopen = call("POST", "/accounts", {"owner": "Ann", "account_id": "acc-1"}, If_Match='"7"')
+    assert (reopen["statusCode"], error_code(reopen)) == (412, "precondition_failed")
+    assert error_code(call("POST", "/accounts", {"owner": "Ann", "account_id": "acc-1"})) == "account_exists"
+    missing = call("POST", "/accounts/nobody/deposits", {"amount": 1}, If_Match='"7"')
+    assert (missing["statusCode"], error_code(missing)) == (404, "account_not_found")
+
+
 def test_the_correlation_id_is_echoed_and_recorded(store: InMemoryEventStore) -> None:
     response = call("POST", "/accounts", {"owner": "Ann", "account_id": "acc-1"}, X_Correlation_Id="trace-42")
     assert response["headers"]["X-Correlation-Id"] == "trace-42"

@@ -45,7 +45,7 @@ def open_account() -> Response[str]:
 @tracer.capture_method
 def deposit(account_id: str) -> Response[str]:
     body = read_json_body(app.current_event.raw_event, schemas.MONEY_MOVEMENT)
-    command = DepositMoney(_account_id(account_id), body["amount"], body.get("description"))
+    command = DepositMoney(path_id(account_id, "account_id", logger, tracer), body["amount"], body.get("description"))
     return _respond(_execute(command, body))
 
 
@@ -53,7 +53,7 @@ def deposit(account_id: str) -> Response[str]:
 @tracer.capture_method
 def withdraw(account_id: str) -> Response[str]:
     body = read_json_body(app.current_event.raw_event, schemas.MONEY_MOVEMENT)
-    command = WithdrawMoney(_account_id(account_id), body["amount"], body.get("description"))
+    command = WithdrawMoney(path_id(account_id, "account_id", logger, tracer), body["amount"], body.get("description"))
     return _respond(_execute(command, body))
 
 
@@ -61,11 +61,7 @@ def withdraw(account_id: str) -> Response[str]:
 @tracer.capture_method
 def close(account_id: str) -> Response[str]:
     body = read_json_body(app.current_event.raw_event, schemas.CLOSE_ACCOUNT, optional=True)
-    return _respond(_execute(CloseAccount(_account_id(account_id)), body))
-
-
-def _account_id(raw: str) -> str:
-    return path_id(raw, "account_id", logger, tracer)
+    return _respond(_execute(CloseAccount(path_id(account_id, "account_id", logger, tracer)), body))
 
 
 def _execute(command: Command, body: dict[str, Any]) -> CommandOutcome[Account]:

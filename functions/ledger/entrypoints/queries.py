@@ -32,7 +32,7 @@ bootstrap.start(ACCOUNTS, *READ_MODELS)
 @app.get("/accounts/<account_id>")
 @tracer.capture_method
 def get_account(account_id: str) -> Response[str]:
-    account = _account_id(account_id)
+    account = path_id(account_id, "account_id", logger, tracer)
     query = read_query(app.current_event.raw_event, schemas.STATE_QUERY)
     if "version" in query and "as_of" in query:
         raise RequestValidationError([FieldError("as_of", "give either version or as_of, not both")])
@@ -44,7 +44,7 @@ def get_account(account_id: str) -> Response[str]:
 @app.get("/accounts/<account_id>/events")
 @tracer.capture_method
 def list_events(account_id: str) -> Response[str]:
-    account = _account_id(account_id)
+    account = path_id(account_id, "account_id", logger, tracer)
     query = read_query(app.current_event.raw_event, schemas.EVENTS_QUERY)
     records, next_after = bootstrap.get(ACCOUNTS).history(
         account, after=query.get("after", 0), limit=query.get("limit", 100)
@@ -60,10 +60,6 @@ def health() -> Response[str]:
 @app.get("/openapi.json")
 def openapi() -> Response[dict[str, Any]]:
     return Response(200, content_types.APPLICATION_JSON, openapi_document())
-
-
-def _account_id(raw: str) -> str:
-    return path_id(raw, "account_id", logger, tracer)
 
 
 def _instant(raw: str) -> datetime:

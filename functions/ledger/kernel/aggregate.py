@@ -110,9 +110,6 @@ class Registry:
     def __iter__(self) -> Iterator[Aggregate[Any, Any, Any]]:
         return iter(self._by_type.values())
 
-    def __contains__(self, aggregate_type: object) -> bool:
-        return aggregate_type in self._by_type
-
     @property
     def types(self) -> tuple[str, ...]:
         return tuple(self._by_type)

@@ -40,6 +40,11 @@ class Setting(Component[T_co]):
         self.parse = parse
 
 
+class Check(Component[T_co]):
+    """A part cheap enough to build when the function starts (no I/O), built then: configuration that only makes
+    sense together (e.g. every declared aggregate type has a stream) is refused, by a ValueError, at the start."""
+
+
 def text(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be empty")
@@ -73,23 +78,30 @@ class Root:
         return os.environ if self._environment is None else self._environment
 
     def start(self, *components: Component[Any]) -> Root:
-        """Read every setting `components` need; SettingsError naming each one missing or malformed."""
+        """Read every setting `components` need, then build every check; SettingsError naming each problem."""
+        needed = list(_needed(components))
         problems: list[str] = []
-        for setting in _settings_of(components):
+        for setting in (c for c in needed if isinstance(c, Setting)):
             try:
                 self.get(setting)
             except SettingsError as error:
                 problems.append(str(error))
         if problems:
             raise SettingsError("; ".join(problems))
+        for check in (c for c in needed if isinstance(c, Check)):
+            try:
+                self.get(check)
+            except ValueError as error:
+                problems.append(str(error))
+        if problems:
+            raise SettingsError("; ".join(problems))
         return self
 
     def get(self, component: Component[T]) -> T:
-        if component not in self._built:
-            with self._lock:
-                if component not in self._built:
-                    self._built[component] = self._build(component)
-        return cast(T, self._built[component])
+        with self._lock:  # uncontended in a Lambda (one request at a time); tests may provide from another thread
+            if component not in self._built:
+                self._built[component] = self._build(component)
+            return cast(T, self._built[component])
 
     def provide(self, component: Component[T], value: T) -> Root:
         """Use `value` for `component` from now on (tests: an in-memory fake). Parts already built from the old one
@@ -121,7 +133,8 @@ def _needs(component: Component[Any], part: Component[Any]) -> bool:
     return any(need is part or _needs(need, part) for need in component.needs)
 
 
-def _settings_of(components: tuple[Component[Any], ...]) -> Iterator[Setting[Any]]:
+def _needed(components: tuple[Component[Any], ...]) -> Iterator[Component[Any]]:
+    """`components` and every part they are built from, each once, breadth first."""
     seen: set[Component[Any]] = set()
     pending = list(components)
     while pending:
@@ -129,6 +142,5 @@ def _settings_of(components: tuple[Component[Any], ...]) -> Iterator[Setting[Any
         if component in seen:
             continue
         seen.add(component)
-        if isinstance(component, Setting):
-            yield component
+        yield component
         pending.extend(component.needs)

@@ -3,12 +3,13 @@ rebuild, and the one loop that rebuilds any of them from the event store.
 
 A read model fed from the event table's stream that keeps each aggregate's newest state is a `StateProjection`: no
 code beyond its declaration. Others (fraud alerts, reports) implement `Projection.replay` with the same rules their
-live consumers apply.
+live consumers apply, fed a page of decoded events at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final, Generic, Protocol, TypeVar
 
 from ledger.kernel.aggregate import RecordedEvent, Registry
@@ -20,39 +21,20 @@ S = TypeVar("S")
 _PAGE: Final = 500
 
 
-class StreamHistory:
-    """One aggregate's events, oldest first, decoded through its codec (upcast): read a page at a time on first
-    use and kept, so every projection rebuilt in the same pass reads the stream once between them."""
-
-    def __init__(self, stream: StreamId, store: EventStore, registry: Registry, *, page_size: int = _PAGE) -> None:
-        self.stream = stream
-        self._store = store
-        self._registry = registry
-        self._page_size = page_size
-        self._pages: list[list[RecordedEvent[Any]]] = []
-        self._read_to = 0
-        self._complete = False
+class Replay(Protocol):
+    """One aggregate's history being replayed into one projection: fed its events a page at a time, oldest first
+    (pages are read once and handed to every projection that reads them, so a rebuild holds one page at a time)."""
 
     @property
-    def aggregate_id(self) -> str:
-        return self.stream.aggregate_id
+    def reads_events(self) -> bool:
+        """False for a projection that needs no event (e.g. one that loads the newest state)."""
+        ...
 
-    def pages(self) -> Iterator[list[RecordedEvent[Any]]]:
-        """The events a page at a time (events of types not known here are left out)."""
-        yield from self._pages
-        while not self._complete:
-            records = self._store.read_forward(self.stream, after=self._read_to, limit=self._page_size)
-            if not records:
-                self._complete = True
-                return
-            self._read_to = records[-1].version
-            page = [event for event in map(self._registry.decode, records) if event is not None]
-            self._pages.append(page)
-            yield page
+    def feed(self, page: Sequence[RecordedEvent[Any]]) -> None: ...
 
-    def events(self) -> Iterator[RecordedEvent[Any]]:
-        for page in self.pages():
-            yield from page
+    def finish(self) -> int:
+        """Write what is left; how many rows the stream gave the projection."""
+        ...
 
 
 class Projection(Protocol):
@@ -67,8 +49,8 @@ class Projection(Protocol):
         """Remove what a rebuild writes again (0 for a model whose rows a rebuild replaces one by one)."""
         ...
 
-    def replay(self, history: StreamHistory) -> int:
-        """Apply one aggregate's whole history; how many rows it wrote."""
+    def replay(self, stream: StreamId) -> Replay:
+        """Start replaying one aggregate's history."""
         ...
 
 
@@ -103,27 +85,61 @@ class StateProjection(Generic[S]):
     def reset(self) -> int:
         return 0
 
-    def replay(self, history: StreamHistory) -> int:
-        loaded = self.repository.load(history.aggregate_id)
+    def replay(self, stream: StreamId) -> Replay:
+        return _NewestState(self, stream.aggregate_id)
+
+
+@dataclass
+class _NewestState(Generic[S]):
+    """A state projection's rebuild of one aggregate: one load of its newest state, no event read."""
+
+    projection: StateProjection[S]
+    aggregate_id: str
+    reads_events: bool = False
+
+    def feed(self, page: Sequence[RecordedEvent[Any]]) -> None:
+        pass
+
+    def finish(self) -> int:
+        loaded = self.projection.repository.load(self.aggregate_id)
         if loaded.state is None:
             return 0
-        self.views.replace(history.aggregate_id, loaded.version, loaded.state)
+        self.projection.views.replace(self.aggregate_id, loaded.version, loaded.state)
         return 1
 
 
-def rebuild(projections: Mapping[str, Projection], store: EventStore, registry: Registry) -> dict[str, int]:
+def rebuild(
+    projections: Mapping[str, Projection], store: EventStore, registry: Registry, *, page_size: int = _PAGE
+) -> dict[str, int]:
     """Rebuild every projection of `projections` (by name) in one pass over the streams they read; how many rows
-    each got. Each stream is read once, whichever projections read it."""
+    each got. Each stream is read once, a page at a time, whichever projections read it."""
     for projection in projections.values():
         projection.reset()
     counts = dict.fromkeys(projections, 0)
     for aggregate_type in sorted(_types(projections.values())):
         readers = {name: p for name, p in projections.items() if aggregate_type in p.aggregate_types}
         for aggregate_id in store.aggregate_ids(aggregate_type):
-            history = StreamHistory(StreamId(aggregate_type, aggregate_id), store, registry)
-            for name, projection in readers.items():
-                counts[name] += projection.replay(history)
+            stream = StreamId(aggregate_type, aggregate_id)
+            replays = {name: projection.replay(stream) for name, projection in readers.items()}
+            feeding = [replay for replay in replays.values() if replay.reads_events]
+            if feeding:
+                for page in _pages(store, registry, stream, page_size):
+                    for replay in feeding:
+                        replay.feed(page)
+            for name, replay in replays.items():
+                counts[name] += replay.finish()
     return counts
+
+
+def _pages(store: EventStore, registry: Registry, stream: StreamId, size: int) -> Iterator[list[RecordedEvent[Any]]]:
+    """The stream's events a page at a time, decoded through their codec (upcast); types not known here left out."""
+    after = 0
+    while True:
+        records = store.read_forward(stream, after=after, limit=size)
+        if not records:
+            return
+        after = records[-1].version
+        yield [event for event in map(registry.decode, records) if event is not None]
 
 
 def _types(projections: Iterable[Projection]) -> set[str]:

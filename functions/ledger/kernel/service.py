@@ -131,8 +131,8 @@ class CommandService(Generic[C, E, S]):
             if earlier is None:
                 raise
             return earlier
-        if not events:  # nothing to record: the aggregate already is as the command wants it
-            return self._unchanged(loaded, command)
+        if not events:  # nothing to record (the aggregate already is as asked): no idempotency record either,
+            return self._unchanged(loaded, command)  # so a repeat decides again, to the same nothing
         pending = self._pending(loaded, command, events, context)
         try:
             self.store.append(pending.events, snapshot=pending.snapshot, idempotency=pending.idempotency)
@@ -150,18 +150,20 @@ class CommandService(Generic[C, E, S]):
         return CommandOutcome(loaded.state, loaded.version, created=False)
 
     def _decide(self, loaded: Loaded[S], command: C, context: CommandContext) -> Sequence[E]:
+        """The events of `command`, after the checks every aggregate shares: If-Match first (a client that names a
+        version it expects learns that it is stale before anything else), then existence."""
         aggregate_id = self.aggregate.id_of(command)
-        if self.aggregate.creates(command):
-            if loaded.state is not None:
-                raise self.aggregate.already_exists_error(aggregate_id)
-        elif loaded.state is None:
-            raise self.aggregate.not_found_error(aggregate_id)
         expected = context.expected_version
         if expected is not None and loaded.state is not None and loaded.version != expected:
             raise PreconditionFailedError(
                 f"The {self.aggregate.type.lower()} is at version {loaded.version}, not {expected} as If-Match "
                 "requires."
             )
+        if self.aggregate.creates(command):
+            if loaded.state is not None:
+                raise self.aggregate.already_exists_error(aggregate_id)
+        elif loaded.state is None:
+            raise self.aggregate.not_found_error(aggregate_id)
         return self.aggregate.decide(loaded.state, command)
 
     def _pending(self, loaded: Loaded[S], command: C, events: Sequence[E], context: CommandContext) -> _Pending[S]:

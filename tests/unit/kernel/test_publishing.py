@@ -89,3 +89,9 @@ def test_the_topology_names_the_projections_the_rebuild_knows() -> None:
 def test_malformed_routes_stop_the_publisher_at_its_start(value: str) -> None:
     with pytest.raises(SettingsError, match="EVENT_STREAMS must be a JSON object of aggregate type to stream name"):
         Root({"EVENT_STREAMS": value}).start(bootstrap.EVENT_STREAMS)
+
+
+@pytest.mark.parametrize("value", ["{}", '{"Order": "orders"}'])
+def test_a_declared_type_without_a_stream_stops_the_publisher_at_its_start(value: str) -> None:
+    with pytest.raises(SettingsError, match="EVENT_STREAMS assigns no stream to Account"):
+        Root({"EVENT_STREAMS": value}).start(bootstrap.PUBLISHER)

@@ -16,7 +16,6 @@ from ledger.domain.accounts import MoneyDeposited, MoneyWithdrawn
 from ledger.domain.fraud import Alert, FraudRules, Transaction, TransactionKind, high_velocity, large_transaction
 from ledger.kernel.aggregate import RecordedEvent, Registry
 from ledger.kernel.ports import EventStore
-from ledger.kernel.projections import StreamHistory
 from ledger.kernel.records import EventRecord, StreamId
 
 
@@ -104,14 +103,28 @@ class AlertsProjection:
     def reset(self) -> int:
         return self.views.clear()
 
-    def replay(self, history: StreamHistory) -> int:
-        stored = 0
-        earlier: deque[Transaction] = deque(maxlen=self.rules.velocity_count + 1)
-        for event in history.events():
+    def replay(self, stream: StreamId) -> _AlertsReplay:
+        return _AlertsReplay(self.views, self.rules, deque(maxlen=self.rules.velocity_count + 1))
+
+
+@dataclass
+class _AlertsReplay:
+    """One account's history through the rules, the window carried from page to page."""
+
+    views: AlertViews
+    rules: FraudRules
+    earlier: deque[Transaction]
+    stored: int = 0
+    reads_events: bool = True
+
+    def feed(self, page: Sequence[RecordedEvent[Any]]) -> None:
+        for event in page:
             transaction = transaction_of(event)
             if transaction is None:
                 continue
-            for alert in alerts_for(transaction, reversed(earlier), self.rules):
-                stored += int(self.views.put_if_absent(alert))
-            earlier.append(transaction)
-        return stored
+            for alert in alerts_for(transaction, reversed(self.earlier), self.rules):
+                self.stored += int(self.views.put_if_absent(alert))
+            self.earlier.append(transaction)
+
+    def finish(self) -> int:
+        return self.stored

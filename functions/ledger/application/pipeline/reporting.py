@@ -3,7 +3,7 @@ once (the store remembers which event ids it has added)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -12,7 +12,7 @@ from ledger.application.accounts import ACCOUNT
 from ledger.application.ports import ReportStore
 from ledger.domain.reports import DailyTotals, ReportKey, contribution, report_keys
 from ledger.kernel.aggregate import RecordedEvent
-from ledger.kernel.projections import StreamHistory
+from ledger.kernel.records import StreamId
 
 
 def contributions_of(event: RecordedEvent[Any]) -> list[tuple[str, ReportKey, DailyTotals]] | None:
@@ -60,5 +60,18 @@ class ReportsProjection:
     def reset(self) -> int:
         return self.reporter.store.clear()
 
-    def replay(self, history: StreamHistory) -> int:
-        return sum(self.reporter.add(page)[0] for page in history.pages())
+    def replay(self, stream: StreamId) -> _ReportsReplay:
+        return _ReportsReplay(self.reporter)
+
+
+@dataclass
+class _ReportsReplay:
+    reporter: Reporter
+    counted: int = 0
+    reads_events: bool = True
+
+    def feed(self, page: Sequence[RecordedEvent[Any]]) -> None:
+        self.counted += self.reporter.add(page)[0]
+
+    def finish(self) -> int:
+        return self.counted

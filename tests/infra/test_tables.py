@@ -1,4 +1,5 @@
-"""The event store tables: keys, index, stream, TTL, and the protections that keep the ledger's history."""
+"""The tables (infra/tables.py): the event store's keys, index, stream and TTL, and the protections that keep the
+ledger's history."""
 
 from __future__ import annotations
 
