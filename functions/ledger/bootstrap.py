@@ -14,6 +14,7 @@ import json
 import random
 import threading
 import time
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
@@ -25,7 +26,8 @@ if TYPE_CHECKING:  # what a function does not use, it never imports: each module
     from mypy_boto3_kinesis import KinesisClient
     from mypy_boto3_sns import SNSClient
 
-    from ledger.kernel.ports import EventStore, MessageBus
+    from ledger.kernel.ports import EventStore, MessageBus, StateViews
+    from ledger.kernel.projections import StateProjection
     from ledger.kernel.publishing import Publisher
     from ledger.kernel.reader import Reader
     from ledger.kernel.repository import Repository
@@ -232,6 +234,31 @@ def reader(aggregate: Aggregate[Any, Any, S]) -> Component[Reader[S]]:
         return Reader(loads)
 
     return cast("Component[Reader[S]]", _per_aggregate("reader", aggregate, build, repository(aggregate)))
+
+
+class StateProjectionPart(Component["StateProjection[Any]"]):
+    """A state projection's part, which says which aggregate type it keeps (the projector dispatches on it)."""
+
+    def __init__(self, aggregate_type: str, build: Any, *needs: Component[Any]) -> None:
+        super().__init__(f"state_projection:{aggregate_type}", build, *needs)
+        self.aggregate_type = aggregate_type
+
+
+def state_projection(aggregate: Aggregate[Any, Any, S], views: Component[StateViews[S]]) -> StateProjectionPart:
+    """The read model of `aggregate`'s newest states in `views`: kept live by the projector, rebuilt by the
+    rebuild. All it takes is this declaration."""
+
+    def build(loads: Repository[S], rows: StateViews[S]) -> StateProjection[S]:
+        from ledger.kernel.projections import StateProjection  # noqa: PLC0415
+
+        return StateProjection(loads, rows)
+
+    return StateProjectionPart(aggregate.type, build, repository(aggregate), views)
+
+
+def state_projections(parts: Iterable[Component[Any]]) -> dict[str, StateProjectionPart]:
+    """The state projections among `parts`, by the aggregate type each keeps."""
+    return {part.aggregate_type: part for part in parts if isinstance(part, StateProjectionPart)}
 
 
 def jittered_backoff(attempt: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from ledger import bootstrap
 from ledger.application.accounts import ACCOUNT
@@ -24,8 +24,7 @@ if TYPE_CHECKING:  # each module loads when its part is first built
     from ledger.domain.accounts import Account
     from ledger.kernel.aggregate import Registry
     from ledger.kernel.ports import EventStore, StateViews
-    from ledger.kernel.projections import Projection, StateProjection
-    from ledger.kernel.repository import Repository
+    from ledger.kernel.projections import Projection
 
 # --- settings --------------------------------------------------------------------------------------------------
 
@@ -120,12 +119,6 @@ ALERT_NOTIFIER: Final[Component[AlertNotifier]] = Component(
 # --- projections: the read models `python -m ledger.rebuild` can rebuild, by name ---------------------------------
 
 
-def _state_projection(repository: Repository[Account], views: StateViews[Account]) -> StateProjection[Account]:
-    from ledger.kernel.projections import StateProjection  # noqa: PLC0415
-
-    return StateProjection(repository, views)
-
-
 def _alerts_projection(views: AlertViews, rules: FraudRules) -> AlertsProjection:
     from ledger.application.pipeline.fraud_detection import AlertsProjection  # noqa: PLC0415
 
@@ -138,18 +131,16 @@ def _reports_projection(reporter: Reporter) -> ReportsProjection:
     return ReportsProjection(reporter)
 
 
-ACCOUNTS_PROJECTION: Final[Component[StateProjection[Account]]] = Component(
-    "accounts_projection", _state_projection, bootstrap.repository(ACCOUNT), ACCOUNT_VIEWS
-)
+ACCOUNTS_PROJECTION: Final = bootstrap.state_projection(ACCOUNT, ACCOUNT_VIEWS)
 ALERTS_PROJECTION: Final[Component[AlertsProjection]] = Component(
     "alerts_projection", _alerts_projection, ALERT_VIEWS, FRAUD_RULES
 )
 REPORTS_PROJECTION: Final[Component[ReportsProjection]] = Component("reports_projection", _reports_projection, REPORTER)
-# The projections the projector keeps from the event table's stream, by aggregate type.
-STATE_PROJECTIONS: Final[Mapping[str, Component[StateProjection[Any]]]] = {ACCOUNT.type: ACCOUNTS_PROJECTION}
-# Every projection, by the name the topology's tables give it (Table.projection).
+# Every projection, declared once, by the name the topology's tables give it (Table.projection).
 PROJECTIONS: Final[Mapping[str, Component[Projection]]] = {
     "accounts": ACCOUNTS_PROJECTION,
     "alerts": ALERTS_PROJECTION,
     "reports": REPORTS_PROJECTION,
 }
+# Those the projector keeps from the event table's stream, by aggregate type.
+STATE_PROJECTIONS: Final = bootstrap.state_projections(PROJECTIONS.values())
