@@ -44,13 +44,16 @@ class Aggregate(Generic[C, E, S]):
     decide: Callable[[S | None, C], Sequence[E]]  # the events a command produces, or a DomainError
     evolve: Callable[[S | None, E, int, str], S]  # (state, event, version, occurred_at) -> the state after it
     id_of: Callable[[C], str]  # the id of the aggregate a command is for
-    creation: tuple[CommandClass, ...]  # the command types that create an aggregate (the others need one)
+    creation: tuple[CommandClass, ...]  # the command types that create an aggregate (refused when it exists)
     not_found: ErrorClass  # raised, with a sentence, for a command or read naming no aggregate
     already_exists: ErrorClass  # raised for a creation command naming an aggregate that exists
     # How its streams are keyed in the event table: "<type>#<id>" (scoped: the default), or the bare id, for a type
     # whose streams were written before ids were scoped. At most one type can be bare; its ids must not hold '#', so
     # a bare key never equals a scoped one.
     bare_stream_keys: bool = False
+    # Command types that create the aggregate when it does not exist yet and change it when it does (e.g. stock per
+    # sku, which the first restock or reservation brings into being). The others need the aggregate to exist.
+    creation_or_change: tuple[CommandClass, ...] = ()
 
     def __post_init__(self) -> None:
         if not _TYPE_NAME.fullmatch(self.type):
@@ -58,6 +61,9 @@ class Aggregate(Generic[C, E, S]):
 
     def creates(self, command: C) -> bool:
         return isinstance(command, self.creation)
+
+    def may_create(self, command: C) -> bool:
+        return isinstance(command, self.creation_or_change)
 
     def not_found_error(self, aggregate_id: str, detail: str = "does not exist") -> DomainError:
         return self.not_found(f"{self.type} {aggregate_id!r} {detail}.")

@@ -118,7 +118,8 @@ class StateCodec(Generic[S]):
 def from_json(cls: type[S], data: JsonObject) -> S:
     """Build the frozen dataclass `cls` from a JSON object, checking every field's type exactly.
 
-    Raises CodecError for a missing or unknown field or a value of the wrong type (a bool is not an int).
+    Nested dataclasses come from JSON objects and `tuple[X, ...]` fields from JSON arrays (or tuples). Raises
+    CodecError for a missing or unknown field or a value of the wrong type (a bool is not an int).
     """
     fields = _fields(cast(Hashable, cls))
     unknown = set(data) - fields.keys()
@@ -130,10 +131,7 @@ def from_json(cls: type[S], data: JsonObject) -> S:
             if required:
                 raise CodecError(f"{cls.__name__}: missing field {name!r}")
             continue
-        value = data[name]
-        if not _is_instance(value, hint):
-            raise CodecError(f"{cls.__name__}.{name}: {value!r} is not a {hint}")
-        values[name] = value
+        values[name] = _converted(data[name], hint, f"{cls.__name__}.{name}")
     return cls(**values)
 
 
@@ -147,14 +145,36 @@ def _fields(cls: Any) -> dict[str, tuple[Any, bool]]:
     }
 
 
-def _is_instance(value: Any, hint: Any) -> bool:
+def _converted(value: Any, hint: Any, where: str) -> Any:
+    """`value` as a `hint`; CodecError when it is not one."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        return any(_is_instance(value, arg) for arg in typing.get_args(hint))
+        return _first_converted(value, typing.get_args(hint), where)
+    if origin is tuple and isinstance(value, list | tuple):  # tuple[X, ...]
+        item = typing.get_args(hint)[0]
+        return tuple(_converted(v, item, f"{where}[{i}]") for i, v in enumerate(value))
+    if dataclasses.is_dataclass(hint) and isinstance(value, Mapping):
+        return from_json(cast(type[Any], hint), value)
+    if _is_plain(value, hint, origin):
+        return value
+    raise CodecError(f"{where}: {value!r} is not a {hint}")
+
+
+def _first_converted(value: Any, hints: tuple[Any, ...], where: str) -> Any:
+    for hint in hints:
+        try:
+            return _converted(value, hint, where)
+        except CodecError:
+            continue
+    raise CodecError(f"{where}: {value!r} is none of {hints}")
+
+
+def _is_plain(value: Any, hint: Any, origin: Any) -> bool:
+    """Whether `value` is a `hint` that holds no other value (a literal, None, an int, a str...)."""
     if origin is typing.Literal:
         return value in typing.get_args(hint)
-    if origin is tuple:  # tuple[X, ...]
-        return isinstance(value, tuple) and all(_is_instance(v, typing.get_args(hint)[0]) for v in value)
+    if origin is tuple or dataclasses.is_dataclass(hint):
+        return False
     if hint is type(None):
         return value is None
     if hint is int:

@@ -162,7 +162,7 @@ class CommandService(Generic[C, E, S]):
         if self.aggregate.creates(command):
             if loaded.state is not None:
                 raise self.aggregate.already_exists_error(aggregate_id)
-        elif loaded.state is None:
+        elif loaded.state is None and not self.aggregate.may_create(command):
             raise self.aggregate.not_found_error(aggregate_id)
         return self.aggregate.decide(loaded.state, command)
 
@@ -197,7 +197,7 @@ class CommandService(Generic[C, E, S]):
             )
         if state is None:  # unreachable: evolve returned a state for each event
             raise ValueError(f"{aggregate.type}.evolve returned no state")
-        outcome = CommandOutcome(state, version, created=aggregate.creates(command))
+        outcome = CommandOutcome(state, version, created=loaded.state is None)
         snapshot = None
         if self._snapshot_due(loaded, version, len(records)):
             snapshot = SnapshotRecord(
