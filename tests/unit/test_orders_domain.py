@@ -7,8 +7,11 @@ import pytest
 from ledger.domain.errors import InvalidCommandError
 from ledger.domain.orders import (
     AddItem,
+    BackorderCleared,
     CancelOrder,
+    ClearBackorder,
     ItemAddedToOrder,
+    ItemBackordered,
     Line,
     MarkDelivered,
     MarkShipped,
@@ -28,6 +31,7 @@ from ledger.domain.orders import (
     PaymentRefunded,
     PlaceOrder,
     ReceivePayment,
+    RecordBackorder,
     decide,
     evolve,
 )
@@ -149,3 +153,17 @@ def test_shipping_and_delivery_follow_payment_and_end_cancellation() -> None:
 def test_a_command_on_no_order_is_not_found() -> None:
     with pytest.raises(OrderNotFoundError):
         decide(None, CancelOrder("o-9"))
+
+
+def test_inventory_reports_which_lines_wait_for_stock() -> None:
+    state = given(PLACED, item(1, quantity=3), item(2, sku="sku-b", quantity=1))
+    assert decide(state, RecordBackorder("o-1", 1, 2)) == [ItemBackordered("o-1", 1, 2)]
+    waiting = given(PLACED, item(1, quantity=3), item(2, sku="sku-b", quantity=1), ItemBackordered("o-1", 1, 2))
+    assert waiting is not None
+    assert [i.backordered for i in waiting.items] == [2, 0]
+    assert decide(waiting, RecordBackorder("o-1", 1, 5)) == [ItemBackordered("o-1", 1, 1)]  # never above the line
+    assert decide(waiting, ClearBackorder("o-1", 1, 5)) == [BackorderCleared("o-1", 1, 2)]  # never below zero
+    assert decide(waiting, ClearBackorder("o-1", 2, 1)) == []
+    assert decide(waiting, RecordBackorder("o-1", 9, 1)) == []
+    cancelled = given(PLACED, item(1, quantity=3), OrderCancelled("o-1", "cus-1"))
+    assert decide(cancelled, RecordBackorder("o-1", 1, 1)) == []

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Final
 
 from ledger.domain.orders import (
+    BackorderCleared,
     ItemAddedToOrder,
+    ItemBackordered,
     Order,
     OrderCancelled,
     OrderCommand,
@@ -33,6 +35,8 @@ ORDER: Final = Aggregate[OrderCommand, OrderEvent, Order](
             EventType("PaymentReceived", PaymentReceived),
             EventType("OrderCancelled", OrderCancelled),
             EventType("PaymentRefunded", PaymentRefunded),
+            EventType("ItemBackordered", ItemBackordered),
+            EventType("BackorderCleared", BackorderCleared),
             EventType("OrderShipped", OrderShipped),
             EventType("OrderDelivered", OrderDelivered),
         ]

@@ -56,6 +56,24 @@ class CancelOrder:
 
 
 @dataclass(frozen=True)
+class RecordBackorder:
+    """Inventory tells the order that `quantity` of a line waits for stock (a command from the inventory consumer)."""
+
+    order_id: str
+    line: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class ClearBackorder:
+    """Inventory tells the order that `quantity` of a line no longer waits (filled, or dropped)."""
+
+    order_id: str
+    line: int
+    quantity: int
+
+
+@dataclass(frozen=True)
 class MarkShipped:
     """Shipping tells the order its shipment left (a command from the shipping consumer, never a client)."""
 
@@ -69,7 +87,9 @@ class MarkDelivered:
     shipment_id: str
 
 
-OrderCommand = PlaceOrder | AddItem | ReceivePayment | CancelOrder | MarkShipped | MarkDelivered
+OrderCommand = (
+    PlaceOrder | AddItem | ReceivePayment | CancelOrder | RecordBackorder | ClearBackorder | MarkShipped | MarkDelivered
+)
 
 # --- Events (past tense, immutable) ----------------------------------------------------------------------------
 
@@ -120,6 +140,20 @@ class PaymentRefunded:
 
 
 @dataclass(frozen=True)
+class ItemBackordered:
+    order_id: str
+    line: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class BackorderCleared:
+    order_id: str
+    line: int
+    quantity: int
+
+
+@dataclass(frozen=True)
 class OrderShipped:
     order_id: str
     shipment_id: str
@@ -132,7 +166,15 @@ class OrderDelivered:
 
 
 OrderEvent = (
-    OrderPlaced | ItemAddedToOrder | PaymentReceived | OrderCancelled | PaymentRefunded | OrderShipped | OrderDelivered
+    OrderPlaced
+    | ItemAddedToOrder
+    | PaymentReceived
+    | OrderCancelled
+    | PaymentRefunded
+    | ItemBackordered
+    | BackorderCleared
+    | OrderShipped
+    | OrderDelivered
 )
 
 # --- Refusals ----------------------------------------------------------------------------------------------------
@@ -188,6 +230,7 @@ class OrderItem:
     sku: str
     quantity: int
     unit_price: int
+    backordered: int = 0  # how much of the line waits for stock (inventory tells the order)
 
 
 @dataclass(frozen=True)
@@ -225,13 +268,19 @@ def decide(state: Order | None, command: OrderCommand) -> list[OrderEvent]:
         return [_payment(order, command)]
     if isinstance(command, CancelOrder):
         return _cancel(order)
+    if isinstance(command, RecordBackorder | ClearBackorder):
+        return _backorder(order, command)
+    return [_fulfilment(order, command)]
+
+
+def _fulfilment(order: Order, command: MarkShipped | MarkDelivered) -> OrderEvent:
     if isinstance(command, MarkShipped):
         if order.status != "paid":
             raise OrderNotOpenError(f"Order {order.order_id!r} is {order.status}: only a paid order ships.")
-        return [OrderShipped(order.order_id, command.shipment_id)]
+        return OrderShipped(order.order_id, command.shipment_id)
     if order.status != "shipped":
         raise OrderNotOpenError(f"Order {order.order_id!r} is {order.status}: only a shipped order is delivered.")
-    return [OrderDelivered(order.order_id, command.shipment_id)]
+    return OrderDelivered(order.order_id, command.shipment_id)
 
 
 def _place(command: PlaceOrder) -> list[OrderEvent]:
@@ -307,6 +356,19 @@ def _cancel(order: Order) -> list[OrderEvent]:
     return cancelled
 
 
+def _backorder(order: Order, command: RecordBackorder | ClearBackorder) -> list[OrderEvent]:
+    """What inventory reports about a line; nothing once the order is closed (cancelled or delivered), and never a
+    waiting quantity below zero or above the line's."""
+    if order.status in ("cancelled", "delivered") or not 1 <= command.line <= len(order.items):
+        return []
+    item = order.items[command.line - 1]
+    if isinstance(command, RecordBackorder):
+        quantity = min(command.quantity, item.quantity - item.backordered)
+        return [ItemBackordered(order.order_id, command.line, quantity)] if quantity > 0 else []
+    quantity = min(command.quantity, item.backordered)
+    return [BackorderCleared(order.order_id, command.line, quantity)] if quantity > 0 else []
+
+
 def _check_currency(order: Order, currency: str | None) -> None:
     if currency is not None and currency != order.currency:
         raise InvalidCommandError(f"Order {order.order_id!r} is in {order.currency}, not {currency}.", field="currency")
@@ -354,6 +416,11 @@ def evolve(state: Order | None, event: OrderEvent, version: int, occurred_at: st
         return replace(state, status="cancelled")
     if isinstance(event, PaymentRefunded):
         return replace(state, paid=state.paid - event.amount)
+    if isinstance(event, ItemBackordered | BackorderCleared):
+        change = event.quantity if isinstance(event, ItemBackordered) else -event.quantity
+        item = state.items[event.line - 1]
+        changed = replace(item, backordered=item.backordered + change)
+        return replace(state, items=(*state.items[: event.line - 1], changed, *state.items[event.line :]))
     if isinstance(event, OrderShipped):
         return replace(state, status="shipped", shipment_id=event.shipment_id)
     return replace(state, status="delivered")
