@@ -96,6 +96,38 @@ REPORTS: Final = Table(
     durable_locally=False,
     projection="reports",
 )
+ORDERS: Final = Table(
+    id="orders",
+    env_var="ORDERS_TABLE_NAME",
+    description="Read model: one item per order (status, lines with what waits for stock, totals, version)",
+    partition_key=Key("order_id", "S"),
+    global_indexes=(
+        # Newest orders first, one feed partition per UTC day (an order's placement day) so that no partition takes
+        # every order's write however busy the shop gets.
+        GlobalIndex("newest", Key("feed", "S"), Key("feed_key", "S")),
+    ),
+    durable_locally=False,
+    projection="orders",
+)
+STOCK_VIEWS: Final = Table(
+    id="stock",
+    env_var="STOCK_TABLE_NAME",
+    description="Read model: one item per sku (on hand, reserved, available, backordered, version)",
+    partition_key=Key("sku", "S"),
+    durable_locally=False,
+    projection="stock",
+)
+SALES: Final = Table(
+    id="sales",
+    env_var="SALES_TABLE_NAME",
+    description="Read model: sales per currency and UTC minute (orders placed and paid, revenue, items, "
+    "cancellations, refunds) and per product, plus the ids of the events already counted",
+    partition_key=Key("bucket", "S"),  # <currency>#<day>
+    sort_key=Key("slot", "S"),  # m#<HH:MM> | p#<HH:MM>#<sku>
+    ttl_attribute="expires_at",  # on the counted-event markers only
+    durable_locally=False,
+    projection="sales",
+)
 NOTIFICATIONS: Final = Table(
     id="notifications",
     env_var="NOTIFICATIONS_TABLE_NAME",
@@ -111,6 +143,22 @@ TRANSACTIONS: Final = KinesisStream(
     partition_key="aggregate_id",
     aggregate_types=("Account",),
 )
+ORDER_STREAM: Final = KinesisStream(
+    id="orders",
+    name="orders",
+    env_var="ORDERS_STREAM_NAME",
+    description="Every order event as its public message, by order",
+    partition_key="aggregate_id",
+    aggregate_types=("Order",),
+)
+FULFILMENT_STREAM: Final = KinesisStream(
+    id="fulfilment",
+    name="fulfilment",
+    env_var="FULFILMENT_STREAM_NAME",
+    description="Every stock and shipment event as its public message, by sku or shipment",
+    partition_key="aggregate_id",
+    aggregate_types=("Stock", "Shipment"),
+)
 ALERT_STREAM: Final = KinesisStream(
     id="alerts",
     name="account-alerts",
@@ -125,22 +173,52 @@ NOTIFICATION_TOPIC: Final = Topic(
     description="One message per fraud alert, for people and systems to subscribe to",
 )
 
+# A consumer that answers events with commands (kernel/reactions.py) loads and appends like the command function:
+# PutItem with attribute_not_exists only, and its commands' idempotency records.
+_REACTS: Final = (
+    TableAccess("events", ("dynamodb:Query", "dynamodb:PutItem")),
+    TableAccess("idempotency", ("dynamodb:GetItem", "dynamodb:PutItem")),
+)
+
+
+def _reacting(stream: str, what: str) -> EventSource:
+    return EventSource(
+        kind="kinesis",
+        source=stream,
+        batch_size=100,
+        max_batching_window_seconds=1,
+        retry_attempts=10,
+        max_record_age_seconds=_DAY,
+        rationale=f"{what}. Each record costs a load and an append or two, so 100 fit the timeout; a 1 s window "
+        "keeps calls down while the shop sees its effect within seconds. A failed record fails the rest of the "
+        "batch with it, so an order's events are answered in order on retry (answered ones repeat from their "
+        "idempotency records); 10 retries with bisection isolate a poison record.",
+    )
+
+
 # Snapshots live in the event table too (kind = snapshot): stream consumers only ever see events.
 ONLY_EVENTS: Final = {"dynamodb": {"NewImage": {"kind": {"S": ["event"]}}}}
 _DAY: Final = 24 * 3600
 
 TOPOLOGY: Final = Topology(
-    tables=(EVENTS, IDEMPOTENCY, ACCOUNTS, ALERTS, REPORTS, NOTIFICATIONS),
+    tables=(EVENTS, IDEMPOTENCY, ACCOUNTS, ALERTS, REPORTS, ORDERS, STOCK_VIEWS, SALES, NOTIFICATIONS),
     functions=(
         Function(
             id="commands",
             handler="ledger.entrypoints.commands.lambda_handler",
-            description="Account commands: load, decide, append events (conditional, idempotent)",
+            description="Commands of every aggregate: load, decide, append events (conditional, idempotent)",
             routes=(
                 Route("POST", "/accounts"),
                 Route("POST", "/accounts/{account_id}/deposits"),
                 Route("POST", "/accounts/{account_id}/withdrawals"),
                 Route("POST", "/accounts/{account_id}/close"),
+                Route("POST", "/orders"),
+                Route("POST", "/orders/{order_id}/items"),
+                Route("POST", "/orders/{order_id}/payments"),
+                Route("POST", "/orders/{order_id}/cancel"),
+                Route("POST", "/inventory/{sku}/restocks"),
+                Route("POST", "/shipments/{shipment_id}/dispatch"),
+                Route("POST", "/shipments/{shipment_id}/deliver"),
             ),
             access=(
                 # PutItem with attribute_not_exists only: no UpdateItem or DeleteItem, events are immutable.
@@ -151,7 +229,8 @@ TOPOLOGY: Final = Topology(
         Function(
             id="queries",
             handler="ledger.entrypoints.queries.lambda_handler",
-            description="Account state (current or temporal), event history, health, OpenAPI, unknown routes",
+            description="State (current or temporal) and history of every aggregate, the read models, health, "
+            "OpenAPI, unknown routes",
             routes=(
                 Route("GET", "/accounts"),
                 Route("GET", "/accounts/{account_id}"),
@@ -159,6 +238,12 @@ TOPOLOGY: Final = Topology(
                 Route("GET", "/accounts/{account_id}/reports/daily/{date}"),
                 Route("GET", "/alerts"),
                 Route("GET", "/reports/daily/{date}"),
+                Route("GET", "/orders"),
+                Route("GET", "/orders/{order_id}"),
+                Route("GET", "/orders/{order_id}/events"),
+                Route("GET", "/orders/{order_id}/shipment"),
+                Route("GET", "/inventory"),
+                Route("GET", "/inventory/{sku}"),
                 Route("GET", "/health"),
                 Route("GET", "/openapi.json"),
             ),
@@ -167,15 +252,20 @@ TOPOLOGY: Final = Topology(
                 TableAccess("accounts", ("dynamodb:Scan",)),
                 TableAccess("alerts", ("dynamodb:Query",), indexes=True),
                 TableAccess("reports", ("dynamodb:GetItem",)),
+                TableAccess("orders", ("dynamodb:Query",), indexes=True),
+                TableAccess("stock", ("dynamodb:Scan",)),
             ),
             default_route=True,
         ),
         Function(
             id="projector",
             handler="ledger.entrypoints.projector.lambda_handler",
-            description="Keeps the accounts read model: the state each event carries, applied if newer",
+            description="Keeps the state read models (accounts, orders, stock): the state each event carries, applied "
+            "if newer",
             access=(
                 TableAccess("accounts", ("dynamodb:PutItem",)),
+                TableAccess("orders", ("dynamodb:PutItem",)),
+                TableAccess("stock", ("dynamodb:PutItem",)),
                 TableAccess("events", ("dynamodb:Query",)),  # to fold an event whose state it cannot read
             ),
             event_sources=(
@@ -197,8 +287,12 @@ TOPOLOGY: Final = Topology(
         Function(
             id="publisher",
             handler="ledger.entrypoints.publisher.lambda_handler",
-            description="Puts each stored event on the account-transactions Kinesis stream as its public message",
-            access=(StreamAccess("transactions", ("kinesis:PutRecords",)),),
+            description="Puts each stored event, as its public message, on its aggregate type's Kinesis stream",
+            access=(
+                StreamAccess("transactions", ("kinesis:PutRecords",)),
+                StreamAccess("orders", ("kinesis:PutRecords",)),
+                StreamAccess("fulfilment", ("kinesis:PutRecords",)),
+            ),
             event_sources=(
                 EventSource(
                     kind="dynamodb",
@@ -294,8 +388,52 @@ TOPOLOGY: Final = Topology(
                 ),
             ),
         ),
+        Function(
+            id="inventory",
+            handler="ledger.entrypoints.inventory.lambda_handler",
+            description="Stock follows orders: reserves order lines (backorders what is short), releases cancelled "
+            "orders, ships shipped ones; tells orders which lines wait for stock",
+            access=_REACTS,
+            event_sources=(
+                _reacting("orders", "An item added to an order reserves stock, a cancelled order releases it"),
+                _reacting("fulfilment", "Stock events go back to their orders: which lines wait for stock"),
+            ),
+        ),
+        Function(
+            id="analytics",
+            handler="ledger.entrypoints.analytics.lambda_handler",
+            description="Sales per minute, currency and product from every order event, each counted once",
+            access=(
+                TableAccess("sales", ("dynamodb:UpdateItem", "dynamodb:PutItem")),
+                TableAccess("events", ("dynamodb:Query",)),  # the order right after the payment that completed it
+            ),
+            event_sources=(
+                EventSource(
+                    kind="kinesis",
+                    source="orders",
+                    batch_size=200,
+                    max_batching_window_seconds=0,
+                    retry_attempts=5,
+                    max_record_age_seconds=_DAY,
+                    rationale="The dashboard shows a paid order within 2 s: no batching window (Lambda polls each "
+                    "shard every second). Up to 200 records go in as few transactions as fit (each event's marker "
+                    "and the counters it adds to commit together), so a busy minute costs few writes.",
+                ),
+            ),
+        ),
+        Function(
+            id="shipping",
+            handler="ledger.entrypoints.shipping.lambda_handler",
+            description="One shipment per paid order, cancelled with its order before it leaves; tells orders when "
+            "their shipment leaves and arrives",
+            access=_REACTS,
+            event_sources=(
+                _reacting("orders", "A payment that completes an order requests its shipment"),
+                _reacting("fulfilment", "A dispatched or delivered shipment moves its order on"),
+            ),
+        ),
     ),
-    streams=(TRANSACTIONS, ALERT_STREAM),
+    streams=(TRANSACTIONS, ORDER_STREAM, FULFILMENT_STREAM, ALERT_STREAM),
     topics=(NOTIFICATION_TOPIC,),
     environment={
         "POWERTOOLS_SERVICE_NAME": "ledger",

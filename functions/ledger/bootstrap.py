@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from ledger.kernel.aggregate import Aggregate, Registry
-from ledger.kernel.components import Check, Component, Root, Setting, text, whole_number
+from ledger.kernel.components import ROOT, Check, Component, Root, Setting, text, whole_number
 
 if TYPE_CHECKING:  # what a function does not use, it never imports: each module loads on first use
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # what a function does not use, it never imports: each module
     from ledger.kernel.ports import EventStore, MessageBus, StateViews
     from ledger.kernel.projections import StateProjection
     from ledger.kernel.publishing import Publisher
+    from ledger.kernel.reactions import Reactor
     from ledger.kernel.reader import Reader
     from ledger.kernel.repository import Repository
     from ledger.kernel.service import CommandService, ServiceSettings
@@ -259,6 +260,23 @@ def state_projection(aggregate: Aggregate[Any, Any, S], views: Component[StateVi
 def state_projections(parts: Iterable[Component[Any]]) -> dict[str, StateProjectionPart]:
     """The state projections among `parts`, by the aggregate type each keeps."""
     return {part.aggregate_type: part for part in parts if isinstance(part, StateProjectionPart)}
+
+
+def reactor(caller: str) -> Component[Reactor]:
+    """What a consumer named `caller` sends its commands through: the command service of each aggregate it meets."""
+
+    def build(parts: Root, _: EventStore, __: ServiceSettings) -> Reactor:  # needs them: their settings are checked
+        from ledger.kernel.reactions import Reactor  # noqa: PLC0415
+
+        return Reactor(caller, lambda aggregate: parts.get(command_service(aggregate)))
+
+    with _lock:
+        return cast(
+            "Component[Reactor]",
+            _per_type.setdefault(
+                f"reactor:{caller}", Component(f"reactor:{caller}", build, ROOT, COMMAND_STORE, SERVICE_SETTINGS)
+            ),
+        )
 
 
 def jittered_backoff(attempt: int) -> None:

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Final
 
 from ledger import bootstrap
 from ledger.application.accounts import ACCOUNT
+from ledger.application.orders import ORDER
+from ledger.application.stock import STOCK
 from ledger.domain.fraud import FraudRules
 from ledger.kernel.components import Component, Setting, text, whole_number
 from ledger.kernel.instants import to_iso_ms
@@ -17,18 +19,25 @@ if TYPE_CHECKING:  # each module loads when its part is first built
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sns import SNSClient
 
+    from ledger.application.pipeline.analytics import Analyst, SalesProjection
     from ledger.application.pipeline.fraud_detection import AlertsProjection, FraudDetector
     from ledger.application.pipeline.notifying import AlertNotifier
     from ledger.application.pipeline.reporting import Reporter, ReportsProjection
-    from ledger.application.ports import AlertViews, NotificationLog, Notifier, ReportStore
+    from ledger.application.ports import AlertViews, NotificationLog, Notifier, ReportStore, SalesStore
     from ledger.domain.accounts import Account
+    from ledger.domain.orders import Order
+    from ledger.domain.stock import Stock
     from ledger.kernel.aggregate import Registry
-    from ledger.kernel.ports import EventStore, StateViews
+    from ledger.kernel.ports import EventStore, FeedViews, StateViews
     from ledger.kernel.projections import Projection
+    from ledger.kernel.reader import Reader
 
 # --- settings --------------------------------------------------------------------------------------------------
 
 ACCOUNTS_TABLE = Setting("ACCOUNTS_TABLE_NAME", text)
+ORDERS_TABLE = Setting("ORDERS_TABLE_NAME", text)
+STOCK_TABLE = Setting("STOCK_TABLE_NAME", text)
+SALES_TABLE = Setting("SALES_TABLE_NAME", text)
 ALERTS_TABLE = Setting("ALERTS_TABLE_NAME", text)
 REPORTS_TABLE = Setting("REPORTS_TABLE_NAME", text)
 NOTIFICATIONS_TABLE = Setting("NOTIFICATIONS_TABLE_NAME", text)
@@ -51,6 +60,22 @@ def _account_views(client: DynamoDBClient, table: str) -> StateViews[Account]:
     return DynamoDBStateViews(client, table, key="account_id", codec=ACCOUNT.state)
 
 
+def _order_views(client: DynamoDBClient, table: str) -> FeedViews[Order]:
+    from ledger.adapters.dynamodb_state_views import DynamoDBStateViews  # noqa: PLC0415
+
+    return DynamoDBStateViews(client, table, key="order_id", codec=ORDER.state, feed_instant=_placed_at)
+
+
+def _placed_at(order: Order) -> str:
+    return order.placed_at
+
+
+def _stock_views(client: DynamoDBClient, table: str) -> StateViews[Stock]:
+    from ledger.adapters.dynamodb_state_views import DynamoDBStateViews  # noqa: PLC0415
+
+    return DynamoDBStateViews(client, table, key="sku", codec=STOCK.state)
+
+
 def _alert_views(client: DynamoDBClient, table: str) -> AlertViews:
     from ledger.adapters.dynamodb_read_models import DynamoDBAlertViews  # noqa: PLC0415
 
@@ -61,6 +86,12 @@ def _report_store(client: DynamoDBClient, table: str) -> ReportStore:
     from ledger.adapters.dynamodb_read_models import DynamoDBReportStore  # noqa: PLC0415
 
     return DynamoDBReportStore(client, table)
+
+
+def _sales_store(client: DynamoDBClient, table: str) -> SalesStore:
+    from ledger.adapters.dynamodb_sales import DynamoDBSalesStore  # noqa: PLC0415
+
+    return DynamoDBSalesStore(client, table)
 
 
 def _notification_log(client: DynamoDBClient, table: str) -> NotificationLog:
@@ -78,6 +109,12 @@ def _notifier(client: SNSClient, topic_arn: str) -> Notifier:
 ACCOUNT_VIEWS: Final[Component[StateViews[Account]]] = Component(
     "account_views", _account_views, bootstrap.DYNAMODB, ACCOUNTS_TABLE
 )
+ORDER_VIEWS: Final[Component[FeedViews[Order]]] = Component(
+    "order_views", _order_views, bootstrap.DYNAMODB, ORDERS_TABLE
+)
+STOCK_VIEWS: Final[Component[StateViews[Stock]]] = Component(
+    "stock_views", _stock_views, bootstrap.DYNAMODB, STOCK_TABLE
+)
 ALERT_VIEWS: Final[Component[AlertViews]] = Component("alert_views", _alert_views, bootstrap.DYNAMODB, ALERTS_TABLE)
 REPORT_STORE: Final[Component[ReportStore]] = Component(
     "report_store", _report_store, bootstrap.DYNAMODB, REPORTS_TABLE
@@ -86,6 +123,7 @@ NOTIFICATION_LOG: Final[Component[NotificationLog]] = Component(
     "notification_log", _notification_log, bootstrap.DYNAMODB, NOTIFICATIONS_TABLE
 )
 NOTIFIER: Final[Component[Notifier]] = Component("notifier", _notifier, bootstrap.SNS, NOTIFICATION_TOPIC)
+SALES_STORE: Final[Component[SalesStore]] = Component("sales_store", _sales_store, bootstrap.DYNAMODB, SALES_TABLE)
 
 # --- the consumers' use cases ----------------------------------------------------------------------------------
 
@@ -102,6 +140,12 @@ def _reporter(store: ReportStore) -> Reporter:
     return Reporter(store)
 
 
+def _analyst(store: SalesStore, orders: Reader[Order]) -> Analyst:
+    from ledger.application.pipeline.analytics import Analyst  # noqa: PLC0415
+
+    return Analyst(store, lambda order_id, version: orders.read(order_id, version=version).state)
+
+
 def _alert_notifier(log: NotificationLog, notifier: Notifier) -> AlertNotifier:
     from ledger.application.pipeline.notifying import AlertNotifier  # noqa: PLC0415
 
@@ -112,6 +156,7 @@ FRAUD_DETECTOR: Final[Component[FraudDetector]] = Component(
     "fraud_detector", _fraud_detector, bootstrap.EVENT_STORE, bootstrap.REGISTRY, FRAUD_RULES
 )
 REPORTER: Final[Component[Reporter]] = Component("reporter", _reporter, REPORT_STORE)
+ANALYST: Final[Component[Analyst]] = Component("analyst", _analyst, SALES_STORE, bootstrap.reader(ORDER))
 ALERT_NOTIFIER: Final[Component[AlertNotifier]] = Component(
     "alert_notifier", _alert_notifier, NOTIFICATION_LOG, NOTIFIER
 )
@@ -123,6 +168,12 @@ def _alerts_projection(views: AlertViews, rules: FraudRules) -> AlertsProjection
     from ledger.application.pipeline.fraud_detection import AlertsProjection  # noqa: PLC0415
 
     return AlertsProjection(views, rules)
+
+
+def _sales_projection(store: SalesStore) -> SalesProjection:
+    from ledger.application.pipeline.analytics import SalesProjection  # noqa: PLC0415
+
+    return SalesProjection(store)
 
 
 def _reports_projection(reporter: Reporter) -> ReportsProjection:
@@ -141,6 +192,9 @@ PROJECTIONS: Final[Mapping[str, Component[Projection]]] = {
     "accounts": ACCOUNTS_PROJECTION,
     "alerts": ALERTS_PROJECTION,
     "reports": REPORTS_PROJECTION,
+    "orders": bootstrap.state_projection(ORDER, ORDER_VIEWS),
+    "stock": bootstrap.state_projection(STOCK, STOCK_VIEWS),
+    "sales": Component("sales_projection", _sales_projection, SALES_STORE),
 }
 # Those the projector keeps from the event table's stream, by aggregate type.
 STATE_PROJECTIONS: Final = bootstrap.state_projections(PROJECTIONS.values())

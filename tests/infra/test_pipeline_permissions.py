@@ -40,18 +40,28 @@ DYNAMODB_WRITES = (
 KINESIS_WRITES = ("kinesis:PutRecord", "kinesis:PutRecords")
 # Who may write what, as the issue states it (not derived from the topology, so a topology change shows up here).
 TABLE_WRITERS = {
-    "events": {"commands"},
-    "idempotency": {"commands"},
+    "events": {"commands", "inventory", "shipping"},  # the consumers that answer events with commands append too
+    "idempotency": {"commands", "inventory", "shipping"},
     "accounts": {"projector"},
+    "orders": {"projector"},
+    "stock": {"projector"},
+    "sales": {"analytics"},
     "alerts": {"alerts"},
     "reports": {"reporting"},
     "notifications": {"notifications"},
 }
-STREAM_WRITERS = {"transactions": {"publisher"}, "alerts": {"fraud"}}
+STREAM_WRITERS = {
+    "transactions": {"publisher"},
+    "orders": {"publisher"},
+    "fulfilment": {"publisher"},
+    "alerts": {"fraud"},
+}
 TOPIC_PUBLISHERS = {"notifications": {"notifications"}}
 SOURCE_READERS = {
     ("dynamodb", "events"): {"projector", "publisher"},
     ("kinesis", "transactions"): {"fraud", "reporting"},
+    ("kinesis", "orders"): {"inventory", "shipping", "analytics"},
+    ("kinesis", "fulfilment"): {"inventory", "shipping"},
     ("kinesis", "alerts"): {"notifications", "alerts"},
 }
 
@@ -114,20 +124,21 @@ def test_role_grants_exactly_the_topology_access_and_the_reads_of_its_sources(
     assert _grants(synthesized, spec) == _expected_grants(synthesized, spec)
 
 
-def test_publisher_only_reads_the_event_stream_and_puts_to_account_transactions(synthesized: Synthesized) -> None:
+def test_publisher_only_reads_the_event_stream_and_puts_to_the_aggregates_streams(synthesized: Synthesized) -> None:
     publisher = TOPOLOGY.function("publisher")
     statements = _statements(synthesized, publisher)
     events_stream = {"Fn::GetAtt": [synthesized.table_id(TOPOLOGY.table("events")), "StreamArn"]}
-    transactions = arn_of(synthesized.stream_id(TOPOLOGY.stream("transactions")))
+    published = [s for s in TOPOLOGY.streams if s.aggregate_types]
     # THEN its only DynamoDB resource is the events table's stream, and only to read it (no table, no index)
     dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))]
     assert [as_list(s["Resource"]) for s in dynamodb] == [[events_stream]]
     assert {a for s in dynamodb for a in as_list(s["Action"])} == DYNAMODB_STREAM_READ
-    # and its only Kinesis permission is PutRecords on account-transactions
+    # and its only Kinesis permission is PutRecords on the streams the topology routes aggregate types to
     kinesis = [s for s in statements if any(a.startswith("kinesis:") for a in as_list(s["Action"]))]
     assert [(as_list(s["Action"]), as_list(s["Resource"])) for s in kinesis] == [
-        (["kinesis:PutRecords"], [transactions])
+        (["kinesis:PutRecords"], [arn_of(synthesized.stream_id(stream))]) for stream in published
     ]
+    assert [s.id for s in published] == ["transactions", "orders", "fulfilment"]
     # and nothing on any topic
     assert not any(a.startswith("sns:") for s in statements for a in as_list(s["Action"]))
 

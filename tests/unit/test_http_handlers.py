@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +23,7 @@ from ledger.entrypoints import commands, queries
 from ledger.entrypoints.http.openapi import OPERATIONS, openapi_document, powertools_path
 from ledger.kernel.records import EventRecord, StreamId
 from local.apigw import LambdaContext, http_api_event
+from tests.unit.http_support import call, error_code
 
 
 @pytest.fixture
@@ -34,23 +34,6 @@ def store() -> Iterator[InMemoryEventStore]:
     bootstrap.reset().provide(bootstrap.COMMAND_STORE, store).provide(bootstrap.EVENT_STORE, store)
     yield store
     bootstrap.reset()
-
-
-def call(method: str, path: str, body: Any = None, *, raw: bytes | None = None, **headers: str) -> dict[str, Any]:
-    query = ""
-    if "?" in path:
-        path, query = path.split("?", 1)
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    header_map = {name.replace("_", "-"): value for name, value in headers.items()}
-    event = http_api_event(method, path, raw_query_string=query, headers=header_map, body=data)
-    handler = commands.lambda_handler if method == "POST" else queries.lambda_handler
-    response: dict[str, Any] = handler(event, LambdaContext("test"))
-    response["json"] = json.loads(response["body"]) if response.get("body") else None
-    return response
-
-
-def error_code(response: dict[str, Any]) -> str:
-    return str(response["json"]["error"]["code"])
 
 
 def open_account(account: str = "acc-1", balance: int = 10_000) -> dict[str, Any]:

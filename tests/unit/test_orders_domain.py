@@ -125,10 +125,10 @@ def test_payment_refusals() -> None:
 
 
 def test_cancelling_a_paid_order_records_the_refund() -> None:
-    assert decide(given(PLACED, item()), CancelOrder("o-1")) == [OrderCancelled("o-1", "cus-1")]
+    assert decide(given(PLACED, item()), CancelOrder("o-1")) == [OrderCancelled("o-1", "cus-1", "USD")]
     paid = given(PLACED, item(), payment(1_000, 1_000))
     events = decide(paid, CancelOrder("o-1"))
-    assert events == [OrderCancelled("o-1", "cus-1"), PaymentRefunded("o-1", 1_000, "USD")]
+    assert events == [OrderCancelled("o-1", "cus-1", "USD"), PaymentRefunded("o-1", 1_000, "USD")]
     cancelled = given(PLACED, item(), payment(1_000, 1_000), *events)
     assert cancelled is not None
     assert (cancelled.status, cancelled.paid) == ("cancelled", 0)
@@ -165,5 +165,5 @@ def test_inventory_reports_which_lines_wait_for_stock() -> None:
     assert decide(waiting, ClearBackorder("o-1", 1, 5)) == [BackorderCleared("o-1", 1, 2)]  # never below zero
     assert decide(waiting, ClearBackorder("o-1", 2, 1)) == []
     assert decide(waiting, RecordBackorder("o-1", 9, 1)) == []
-    cancelled = given(PLACED, item(1, quantity=3), OrderCancelled("o-1", "cus-1"))
+    cancelled = given(PLACED, item(1, quantity=3), OrderCancelled("o-1", "cus-1", "USD"))
     assert decide(cancelled, RecordBackorder("o-1", 1, 1)) == []

@@ -163,7 +163,7 @@ def test_consumers_skip_event_types_they_do_not_know_and_fail_poison_records(pip
     invoke(publisher.lambda_handler, pipeline.stream_batch())
     (good,) = pipeline.bus.streams[TX]
     unknown = json.loads(good[1]) | {"type": "InterestAccrued", "event_id": "e-2", "version": 2}
-    foreign = json.loads(good[1]) | {"aggregate_type": "Order", "type": "OrderPlaced", "event_id": "e-3"}
+    foreign = json.loads(good[1]) | {"aggregate_type": "Invoice", "type": "InvoiceIssued", "event_id": "e-3"}
     event = kinesis_event(
         [good, ("acc-1", b"garbage"), ("acc-1", json.dumps(unknown).encode()), ("o", json.dumps(foreign).encode())]
     )

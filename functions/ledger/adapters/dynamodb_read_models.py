@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import fields
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
-from ledger.adapters.dynamodb_items import from_item, to_attribute, to_item
+from ledger.adapters.dynamodb_counters import CountersTable, Increment
+from ledger.adapters.dynamodb_items import from_item, to_item
 from ledger.adapters.dynamodb_tables import delete_all, failed_condition
 from ledger.application.alert_messages import alert_body, alert_of
 from ledger.domain.fraud import Alert
@@ -20,10 +20,6 @@ if TYPE_CHECKING:
 
 _FEED: Final = "alerts"
 _TOTALS: Final = tuple(f.name for f in fields(DailyTotals))
-# Markers outlive any redelivery: a record is retried for at most a day (max record age), a DLQ keeps it 14 days.
-MARKER_TTL: Final = timedelta(days=30)
-# A transaction holds at most 100 items: each event's marker plus the (at most two) totals items it adds to.
-_EVENTS_PER_TRANSACTION: Final = 30
 
 
 class DynamoDBAlertViews:
@@ -72,67 +68,30 @@ def _alert_fields(item: dict[str, Any]) -> dict[str, Any]:
 class DynamoDBReportStore:
     def __init__(self, client: DynamoDBClient, table: str, clock: Any = None) -> None:
         self._client, self._table = client, table
-        self._clock = clock or (lambda: datetime.now(UTC))
+        self._counters = CountersTable(
+            client,
+            table,
+            marker_key=lambda event_id: {"report_id": f"applied#{event_id}"},
+            **({"clock": clock} if clock is not None else {}),
+        )
 
     def add(self, contributions: Sequence[tuple[str, ReportKey, DailyTotals]]) -> int:
-        by_event: dict[str, dict[ReportKey, DailyTotals]] = {}
+        by_event: dict[tuple[str, ReportKey], DailyTotals] = {}
         for event_id, key, totals in contributions:  # an event adds to a report once, however often it is listed
-            by_event.setdefault(event_id, {}).setdefault(key, totals)
-        events = list(by_event.items())
-        added = 0
-        for start in range(0, len(events), _EVENTS_PER_TRANSACTION):
-            added += self._add_chunk(dict(events[start : start + _EVENTS_PER_TRANSACTION]))
-        return added
-
-    def _add_chunk(self, chunk: dict[str, dict[ReportKey, DailyTotals]]) -> int:
-        """One transaction: a marker per event (absent until now) and the summed totals per report."""
-        while chunk:
-            event_ids = list(chunk)
-            sums: dict[ReportKey, DailyTotals] = {}
-            for parts in chunk.values():
-                for key, totals in parts.items():
-                    sums[key] = sums.get(key, DailyTotals()) + totals
-            expires = int((self._clock() + MARKER_TTL).timestamp())
-            items: list[dict[str, Any]] = [
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": {"report_id": {"S": f"applied#{event_id}"}, "expires_at": {"N": str(expires)}},
-                        "ConditionExpression": "attribute_not_exists(report_id)",
-                    }
-                }
-                for event_id in event_ids
+            by_event.setdefault((event_id, key), totals)
+        return self._counters.add(
+            [
+                (
+                    event_id,
+                    Increment(
+                        {"report_id": report_id(key)},
+                        {name: getattr(totals, name) for name in _TOTALS},
+                        {"day": key.day.isoformat(), "account_id": key.account_id},
+                    ),
+                )
+                for (event_id, key), totals in by_event.items()
             ]
-            items += [self._update(key, totals) for key, totals in sums.items()]
-            try:
-                self._client.transact_write_items(TransactItems=cast(Any, items))
-            except ClientError as error:
-                if error.response["Error"]["Code"] != "TransactionCanceledException":
-                    raise
-                reasons = [r.get("Code") for r in cast(Any, error.response).get("CancellationReasons", [])]
-                seen = {
-                    event_ids[i] for i, code in enumerate(reasons[: len(event_ids)]) if code == "ConditionalCheckFailed"
-                }
-                if not seen:
-                    raise  # a conflict with a concurrent writer: the batch is retried
-                chunk = {event_id: parts for event_id, parts in chunk.items() if event_id not in seen}
-                continue
-            return len(chunk)
-        return 0
-
-    def _update(self, key: ReportKey, totals: DailyTotals) -> dict[str, Any]:
-        values = {f":{name}": to_attribute(getattr(totals, name)) for name in _TOTALS}
-        return {
-            "Update": {
-                "TableName": self._table,
-                "Key": {"report_id": {"S": report_id(key)}},
-                "UpdateExpression": "SET #day = :day, account_id = :account ADD "
-                + ", ".join(f"{name} :{name}" for name in _TOTALS),
-                "ExpressionAttributeNames": {"#day": "day"},
-                "ExpressionAttributeValues": values
-                | {":day": {"S": key.day.isoformat()}, ":account": {"S": key.account_id}},
-            }
-        }
+        )
 
     def totals(self, key: ReportKey) -> DailyTotals:
         item = self._client.get_item(

@@ -15,9 +15,10 @@ def failed_condition(error: ClientError) -> bool:
     return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
-def delete_all(client: DynamoDBClient, table: str, key: str) -> int:
+def delete_all(client: DynamoDBClient, table: str, key: str | tuple[str, ...]) -> int:
+    """Delete every item of `table` (whose key attributes are `key`); how many."""
     deleted = 0
-    for batch in _key_batches(client, table, key):
+    for batch in _key_batches(client, table, (key,) if isinstance(key, str) else key):
         pending: Any = {table: [{"DeleteRequest": {"Key": k}} for k in batch]}
         while pending:
             pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems")
@@ -25,17 +26,17 @@ def delete_all(client: DynamoDBClient, table: str, key: str) -> int:
     return deleted
 
 
-def _key_batches(client: DynamoDBClient, table: str, key: str) -> Iterator[list[dict[str, Any]]]:
+def _key_batches(client: DynamoDBClient, table: str, key: tuple[str, ...]) -> Iterator[list[dict[str, Any]]]:
     request: dict[str, Any] = {
         "TableName": table,
-        "ProjectionExpression": "#k",
-        "ExpressionAttributeNames": {"#k": key},
+        "ProjectionExpression": ", ".join(f"#k{i}" for i in range(len(key))),
+        "ExpressionAttributeNames": {f"#k{i}": name for i, name in enumerate(key)},
     }
     batch: list[dict[str, Any]] = []
     while True:
         response = client.scan(**request)
         for item in response.get("Items", []):
-            batch.append({key: item[key]})
+            batch.append({name: item[name] for name in key})
             if len(batch) == 25:
                 yield batch
                 batch = []

@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from ledger.domain.fraud import Alert
 from ledger.domain.reports import DailyTotals, ReportKey
+from ledger.domain.sales import Contribution, ProductSales, SalesFigures
 
 S = TypeVar("S")
 
 
 class InMemoryStateViews(Generic[S]):
-    def __init__(self) -> None:
+    def __init__(self, feed_instant: Callable[[S], str] | None = None) -> None:
         self.rows: dict[str, tuple[int, S]] = {}
         self._lock = threading.Lock()
+        self._feed_instant = feed_instant
 
     def put_if_newer(self, aggregate_id: str, version: int, state: S) -> bool:
         with self._lock:
@@ -41,6 +43,18 @@ class InMemoryStateViews(Generic[S]):
             chosen = ids[start : start + limit]
             more = start + limit < len(ids)
             return [self.rows[i][1] for i in chosen], (f"after:{chosen[-1]}" if more and chosen else None)
+
+    def newest(self, *, limit: int, cursor: str | None) -> tuple[list[S], str | None]:
+        if self._feed_instant is None:
+            raise TypeError("these views keep no feed")
+        instant = self._feed_instant
+        with self._lock:
+            keyed = sorted(((f"{instant(s)}#{i}", s) for i, (_, s) in self.rows.items()), key=lambda r: r[0])[::-1]
+        if cursor is not None and not cursor.startswith("before:"):
+            raise ValueError("not a cursor this API gave out")
+        chosen = [row for row in keyed if cursor is None or row[0] < cursor[7:]][:limit]
+        more = len(chosen) == limit and any(row[0] < chosen[-1][0] for row in keyed)
+        return [state for _, state in chosen], (f"before:{chosen[-1][0]}" if more else None)
 
     def state(self, aggregate_id: str) -> S | None:
         row = self.rows.get(aggregate_id)
@@ -131,3 +145,40 @@ class RecordingNotifier:
     def publish(self, alert: Alert) -> str:
         self.published.append(alert)
         return f"message-{next(self._ids)}"
+
+
+class InMemorySalesStore:
+    def __init__(self) -> None:
+        self.minutes_: dict[tuple[str, str], SalesFigures] = {}
+        self.products_: dict[tuple[str, str, str], ProductSales] = {}
+        self.applied: set[str] = set()
+
+    def add(self, contributions: Sequence[tuple[str, Contribution]]) -> int:
+        new = 0
+        for event_id, c in contributions:
+            if event_id in self.applied:
+                continue
+            self.applied.add(event_id)
+            new += 1
+            self.minutes_[(c.currency, c.minute)] = (
+                self.minutes_.get((c.currency, c.minute), SalesFigures()) + c.figures
+            )
+            for p in c.products:
+                seen = self.products_.get((c.currency, c.minute, p.sku), ProductSales(p.sku, 0, 0))
+                self.products_[(c.currency, c.minute, p.sku)] = ProductSales(
+                    p.sku, seen.quantity + p.quantity, seen.revenue + p.revenue
+                )
+        return new
+
+    def minutes(self, currency: str, start: str, end: str) -> list[tuple[str, SalesFigures]]:
+        return sorted((m, f) for (cur, m), f in self.minutes_.items() if cur == currency and start <= m < end)
+
+    def products(self, currency: str, start: str, end: str) -> list[ProductSales]:
+        return [p for (cur, m, _), p in sorted(self.products_.items()) if cur == currency and start <= m < end]
+
+    def clear(self) -> int:
+        count = len(self.minutes_) + len(self.products_) + len(self.applied)
+        self.minutes_.clear()
+        self.products_.clear()
+        self.applied.clear()
+        return count

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:  # annotations only: importing the ports costs a function nothing it does not use
     from ledger.domain.fraud import Alert
     from ledger.domain.reports import DailyTotals, ReportKey
+    from ledger.domain.sales import Contribution, ProductSales, SalesFigures
 
 
 class AlertViews(Protocol):
@@ -50,3 +51,21 @@ class Notifier(Protocol):
     def publish(self, alert: Alert) -> str:
         """Send the notification of `alert`; returns the message id."""
         ...
+
+
+class SalesStore(Protocol):
+    """Sales per minute and currency (and per product), each event counted once however often it is delivered."""
+
+    def add(self, contributions: Sequence[tuple[str, Contribution]]) -> int:
+        """Add each (event id, contribution) whose event was not added before; how many events were new."""
+        ...
+
+    def minutes(self, currency: str, start: str, end: str) -> list[tuple[str, SalesFigures]]:
+        """The figures of each minute in [start, end) that has any, oldest first (minutes as 2026-12-01T09:30)."""
+        ...
+
+    def products(self, currency: str, start: str, end: str) -> list[ProductSales]:
+        """Product sales in [start, end): one entry per product and minute."""
+        ...
+
+    def clear(self) -> int: ...

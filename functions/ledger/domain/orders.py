@@ -130,6 +130,7 @@ class PaymentReceived:
 class OrderCancelled:
     order_id: str
     customer_id: str
+    currency: str
 
 
 @dataclass(frozen=True)
@@ -350,7 +351,7 @@ def _cancel(order: Order) -> list[OrderEvent]:
     if order.status in ("shipped", "delivered"):
         raise OrderShippedError(f"Order {order.order_id!r} has been shipped; it can no longer be cancelled.")
     _require_status(order, ("placed", "paid"), "It is already cancelled.")
-    cancelled: list[OrderEvent] = [OrderCancelled(order.order_id, order.customer_id)]
+    cancelled: list[OrderEvent] = [OrderCancelled(order.order_id, order.customer_id, order.currency)]
     if order.paid:
         cancelled.append(PaymentRefunded(order.order_id, order.paid, order.currency))
     return cancelled

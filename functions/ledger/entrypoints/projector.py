@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ledger import bootstrap
 from ledger.components import STATE_PROJECTIONS
-from ledger.entrypoints.streams import count_skipped, failed_records_response, record_id, stored_event
+from ledger.entrypoints.streams import failed_records_response, record_id, stored_event
 from ledger.kernel.records import EventRecord, StreamId
 
 logger = Logger()
@@ -40,11 +40,9 @@ def project(records: list[DynamoDBRecord]) -> set[str]:
             continue
         kept, ids = newest.get(event.stream, (event, []))
         newest[event.stream] = (event if event.version > kept.version else kept, [*ids, record_id(record)])
-    skipped = 0
     for event, ids in newest.values():
         projection = STATE_PROJECTIONS.get(event.aggregate_type)
-        if projection is None:  # a type no state read model is declared for
-            skipped += len(ids)
+        if projection is None:  # a type no state read model is declared for (e.g. shipments): nothing to keep
             continue
         try:
             applied = bootstrap.get(projection).apply(event)
@@ -53,7 +51,6 @@ def project(records: list[DynamoDBRecord]) -> set[str]:
             failed.update(ids)
             continue
         logger.debug("projected", extra={"stream": str(event.stream), "version": event.version, "new": applied})
-    count_skipped(logger, "projector", skipped)
     return failed
 
 

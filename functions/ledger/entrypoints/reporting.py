@@ -13,9 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ledger import bootstrap
 from ledger.components import REPORTER
-from ledger.entrypoints.streams import count_skipped, failed_records_response, kinesis_data, record_id
-from ledger.kernel.aggregate import RecordedEvent
-from ledger.kernel.messages import InvalidMessageError, decode_message, parse_message
+from ledger.entrypoints.streams import count_skipped, decoded_events, failed_records_response
 
 logger = Logger()
 tracer = Tracer()
@@ -26,21 +24,7 @@ bootstrap.start(REPORTER, bootstrap.REGISTRY)
 @tracer.capture_method
 def report(records: list[KinesisStreamRecord]) -> set[str]:
     """Add the batch's events in as few transactions as fit; the ids of the records that failed."""
-    registry = bootstrap.get(bootstrap.REGISTRY)
-    failed: set[str] = set()
-    events: list[RecordedEvent[Any]] = []
-    unknown = 0
-    for record in records:
-        try:
-            event = decode_message(parse_message(kinesis_data(record)), registry)
-        except InvalidMessageError:
-            logger.exception("poison record", extra={"record": record_id(record)})
-            failed.add(record_id(record))
-            continue
-        if event is None:
-            unknown += 1
-        else:
-            events.append(event)
+    events, failed, unknown = decoded_events(records, bootstrap.get(bootstrap.REGISTRY), logger)
     added, not_reported = bootstrap.get(REPORTER).add(events)
     count_skipped(logger, "reporting", unknown + not_reported)
     logger.info("reported", extra={"added": added, "received": len(records)})

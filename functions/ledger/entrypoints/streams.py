@@ -8,7 +8,7 @@ batch their side effects (one PutRecords, one transaction) first do the batch's 
 from __future__ import annotations
 
 import base64
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -20,6 +20,9 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import Ki
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ledger.adapters.dynamodb_event_store import record_of_item
+from ledger.kernel.aggregate import RecordedEvent, Registry
+from ledger.kernel.messages import InvalidMessageError, decode_message, parse_message
+from ledger.kernel.reactions import Reaction, Reactor
 from ledger.kernel.records import EventRecord
 
 METRICS_NAMESPACE = "Ledger"
@@ -58,6 +61,74 @@ def failed_records_response(
             raise RecordFailedError(record_id(record))
 
     return process_partial_response(event=event, record_handler=check, processor=processor, context=context)
+
+
+def decoded_events(
+    records: list[KinesisStreamRecord], registry: Registry, logger: Logger
+) -> tuple[list[RecordedEvent[Any]], set[str], int]:
+    """(the typed events of the records, the ids of the poison records, how many were of types not known here)."""
+    events: list[RecordedEvent[Any]] = []
+    failed: set[str] = set()
+    unknown = 0
+    for record in records:
+        try:
+            event = decode_message(parse_message(kinesis_data(record)), registry)
+        except InvalidMessageError:
+            logger.exception("poison record", extra={"record": record_id(record)})
+            failed.add(record_id(record))
+            continue
+        if event is None:
+            unknown += 1
+        else:
+            events.append(event)
+    return events, failed, unknown
+
+
+def react_in_order(
+    records: list[KinesisStreamRecord],
+    reactions_of: Callable[[RecordedEvent[Any]], list[Reaction]],
+    reactor: Reactor,
+    registry: Registry,
+    logger: Logger,
+) -> set[str]:
+    """Answer each record's event with its reactions, in order; the ids of the records that failed.
+
+    When a record's commands fail, it and every record after it fail: Lambda retries from the first failure, in
+    order, so an aggregate's events are never answered out of order (those answered already answer again from their
+    idempotency records). A poison record fails alone.
+    """
+    failed: set[str] = set()
+    unknown = 0
+    for index, record in enumerate(records):
+        try:
+            event = decode_message(parse_message(kinesis_data(record)), registry)
+        except InvalidMessageError:
+            logger.exception("poison record", extra={"record": record_id(record)})
+            failed.add(record_id(record))
+            continue
+        if event is None:
+            unknown += 1
+            continue
+        try:
+            answers = reactor.react(event, reactions_of(event))
+        except Exception:
+            logger.exception("reaction failed", extra={"record": record_id(record), "event_id": event.event_id})
+            failed.update(record_id(later) for later in records[index:])
+            break
+        for answer in answers:
+            reaction = answer.reaction
+            logger.info(
+                "reacted",
+                extra={
+                    "event_id": event.event_id,
+                    "event": event.record.event_type,
+                    "command": type(reaction.command).__name__,
+                    "aggregate": f"{reaction.aggregate.type} {reaction.aggregate.id_of(reaction.command)}",
+                    "outcome": answer.outcome,
+                },
+            )
+    count_skipped(logger, reactor.caller, unknown)
+    return failed
 
 
 def count(name: str, value: int) -> None:

@@ -114,6 +114,8 @@ class Root:
         return self
 
     def _build(self, component: Component[T]) -> T:
+        if component is ROOT:  # a part that builds others on demand (e.g. one service per aggregate it meets)
+            return cast(T, self)
         if isinstance(component, Setting):
             return cast(T, self._read(component))
         return component.build(*(self.get(need) for need in component.needs))
@@ -126,6 +128,9 @@ class Root:
             return setting.parse(raw)
         except ValueError as error:
             raise SettingsError(f"{setting.variable} {error}") from None
+
+
+ROOT: Component[Root] = Component("root", Root)
 
 
 def _needs(component: Component[Any], part: Component[Any]) -> bool:

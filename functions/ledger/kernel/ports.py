@@ -70,6 +70,14 @@ class StateViews(Protocol[S]):
         ...
 
 
+class FeedViews(StateViews[S], Protocol[S]):
+    """State views that also list their rows newest first (by a time the rows carry, e.g. when an order was placed)."""
+
+    def newest(self, *, limit: int, cursor: str | None) -> tuple[list[S], str | None]:
+        """Up to `limit` rows, newest first, and the cursor of the next page. ValueError for a bad cursor."""
+        ...
+
+
 class MessageBus(Protocol):
     """A partitioned stream (Kinesis): per-key order, at-least-once."""
 

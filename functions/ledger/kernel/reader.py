@@ -30,6 +30,10 @@ class Reader(Generic[S]):
         """Current state, or the state at `version` or at instant `as_of` (temporal query)."""
         return self.read(aggregate_id, version=version, as_of=as_of).state
 
+    def find(self, aggregate_id: str) -> S | None:
+        """The current state, or None when the aggregate does not exist."""
+        return self.repository.load(aggregate_id).state
+
     def read(self, aggregate_id: str, *, version: int | None = None, as_of: datetime | None = None) -> Versioned[S]:
         """Like `get`, with the version the state is at. Raises the aggregate's not-found error when it has no state
         (then), and VersionNotFoundError for a version past its newest."""

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from infra.topology import TOPOLOGY, TRANSACTIONS
+from infra.topology import FULFILMENT_STREAM, TOPOLOGY, TRANSACTIONS
 from ledger import bootstrap
 from ledger.adapters.memory_event_store import InMemoryEventStore
 from ledger.adapters.memory_read_models import InMemoryBus
@@ -75,7 +75,12 @@ def test_a_message_the_stream_refuses_is_reported_failed() -> None:
 
 def test_the_topology_routes_every_declared_aggregate_to_exactly_one_stream() -> None:
     routes = json.loads(TOPOLOGY.event_streams(lambda stream: stream.name))
-    assert routes == {"Account": TRANSACTIONS.name}
+    assert routes == {
+        "Account": TRANSACTIONS.name,
+        "Order": "orders",
+        "Stock": FULFILMENT_STREAM.name,
+        "Shipment": FULFILMENT_STREAM.name,
+    }
     assert set(routes) == set(AGGREGATES.types)
     declared = [t for stream in TOPOLOGY.streams for t in stream.aggregate_types]
     assert len(declared) == len(set(declared))
@@ -91,7 +96,7 @@ def test_malformed_routes_stop_the_publisher_at_its_start(value: str) -> None:
         Root({"EVENT_STREAMS": value}).start(bootstrap.EVENT_STREAMS)
 
 
-@pytest.mark.parametrize("value", ["{}", '{"Order": "orders"}'])
+@pytest.mark.parametrize("value", ["{}", '{"Order": "orders", "Stock": "s", "Shipment": "s"}'])
 def test_a_declared_type_without_a_stream_stops_the_publisher_at_its_start(value: str) -> None:
     with pytest.raises(SettingsError, match="EVENT_STREAMS assigns no stream to Account"):
         Root({"EVENT_STREAMS": value}).start(bootstrap.PUBLISHER)

@@ -22,7 +22,12 @@ def test_every_function_sees_the_streams_names_and_the_topics_arns() -> None:
         TOPOLOGY, TOPOLOGY.function("notifications"), endpoint_url="http://127.0.0.1:4566", region="eu-west-1"
     )
     assert environment["TRANSACTIONS_STREAM_NAME"] == "account-transactions"
-    assert json.loads(environment["EVENT_STREAMS"]) == {"Account": "account-transactions"}  # the publisher's routing
+    assert json.loads(environment["EVENT_STREAMS"]) == {  # the publisher's routing
+        "Account": "account-transactions",
+        "Order": "orders",
+        "Stock": "fulfilment",
+        "Shipment": "fulfilment",
+    }
     assert environment["ALERTS_STREAM_NAME"] == "account-alerts"
     assert environment["NOTIFICATION_TOPIC_ARN"] == "arn:aws:sns:eu-west-1:123456789012:account-notifications"
     assert environment["ACCOUNTS_TABLE_NAME"] == "ledger-accounts"
@@ -57,9 +62,9 @@ def test_the_topologys_projections_are_rebuilt_with_the_functions_environment(mo
     runs = Runs()
     monkeypatch.setattr(subprocess, "run", runs)
     environment = resource_environment(TOPOLOGY, endpoint_url="http://127.0.0.1:4566", region="us-east-1")
-    assert rebuild_read_models(TOPOLOGY, environment) == ["accounts", "alerts", "reports"]
+    assert rebuild_read_models(TOPOLOGY, environment) == ["accounts", "alerts", "reports", "orders", "stock", "sales"]
     (call,) = runs.calls
-    assert call["command"][1:] == ["-m", "ledger.rebuild", "accounts", "alerts", "reports"]
+    assert call["command"][1:] == ["-m", "ledger.rebuild", "accounts", "alerts", "reports", "orders", "stock", "sales"]
     assert call["env"]["ACCOUNTS_TABLE_NAME"] == "ledger-accounts"
     assert call["env"]["PYTHONPATH"].split(":")[0].endswith("/functions")
 

@@ -1,4 +1,5 @@
-"""The API's operations as data, and the OpenAPI 3.1 document built from them and from schemas.py.
+"""The OpenAPI 3.1 document, built from the operations (operations.py, order_operations.py) and the schemas
+(schemas.py, order_schemas.py).
 
 Tests check that these operations, the routes each function registers and the routes of the topology
 (infra/topology.py) are the same set, so the document cannot drift from what is deployed.
@@ -7,157 +8,33 @@ Tests check that these operations, the routes each function registers and the ro
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Final
 
-from ledger.entrypoints.http.schemas import (
-    ACCOUNT_ID,
-    ACCOUNTS_QUERY,
-    ALERTS_QUERY,
-    COMPONENTS,
-    EVENTS_QUERY,
-    REPORT_DATE,
-    STATE_QUERY,
-)
+from ledger.entrypoints.http import order_schemas, schemas
+from ledger.entrypoints.http.operations import ACCOUNT_OPERATIONS, OPS_OPERATIONS, Operation
+from ledger.entrypoints.http.order_operations import ORDER_OPERATIONS
 
-
-@dataclass(frozen=True)
-class Operation:
-    method: str
-    path: str  # API Gateway syntax: /accounts/{account_id}
-    function: str  # which Lambda serves it
-    operation_id: str
-    summary: str
-    success: tuple[int, str, str | None]  # status, description, response schema component
-    errors: tuple[int, ...] = ()
-    request: str | None = None  # request body schema component
-    query: dict[str, Any] | None = None
-    headers: tuple[str, ...] = ()
-    tags: tuple[str, ...] = field(default=("accounts",))
-
-
-_COMMAND_HEADERS: Final = ("Idempotency-Key", "If-Match", "X-Correlation-Id")
-_COMMAND_ERRORS: Final = (400, 404, 409, 412, 413, 422)
-
-OPERATIONS: Final = (
-    Operation(
-        "POST",
-        "/accounts",
-        "commands",
-        "openAccount",
-        "Open an account",
-        (201, "The account was opened", "AccountState"),
-        (400, 409, 413, 422),
-        request="OpenAccount",
-        headers=("Idempotency-Key", "X-Correlation-Id"),
-    ),
-    Operation(
-        "POST",
-        "/accounts/{account_id}/deposits",
-        "commands",
-        "depositMoney",
-        "Deposit money",
-        (200, "The new state", "AccountState"),
-        _COMMAND_ERRORS,
-        request="MoneyMovement",
-        headers=_COMMAND_HEADERS,
-    ),
-    Operation(
-        "POST",
-        "/accounts/{account_id}/withdrawals",
-        "commands",
-        "withdrawMoney",
-        "Withdraw money",
-        (200, "The new state", "AccountState"),
-        _COMMAND_ERRORS,
-        request="MoneyMovement",
-        headers=_COMMAND_HEADERS,
-    ),
-    Operation(
-        "POST",
-        "/accounts/{account_id}/close",
-        "commands",
-        "closeAccount",
-        "Close an account with a zero balance",
-        (200, "The closed account", "AccountState"),
-        _COMMAND_ERRORS,
-        request="CloseAccount",
-        headers=_COMMAND_HEADERS,
-    ),
-    Operation(
-        "GET",
-        "/accounts/{account_id}",
-        "queries",
-        "getAccount",
-        "The account's state: current, at a version, or at an instant",
-        (200, "The state, replayed from the event store", "AccountState"),
-        (404, 422),
-        query=STATE_QUERY,
-    ),
-    Operation(
-        "GET",
-        "/accounts/{account_id}/events",
-        "queries",
-        "listAccountEvents",
-        "The account's events, in order",
-        (200, "A page of events", "EventsPage"),
-        (404, 422),
-        query=EVENTS_QUERY,
-    ),
-    Operation(
-        "GET",
-        "/accounts",
-        "queries",
-        "listAccounts",
-        "Accounts from the read model, a page at a time",
-        (200, "A page of accounts", "AccountsPage"),
-        (422,),
-        query=ACCOUNTS_QUERY,
-        tags=("read models",),
-    ),
-    Operation(
-        "GET",
-        "/alerts",
-        "queries",
-        "listAlerts",
-        "Fraud alerts, newest first",
-        (200, "Alerts", "AlertsPage"),
-        (422,),
-        query=ALERTS_QUERY,
-        tags=("read models",),
-    ),
-    Operation(
-        "GET",
-        "/reports/daily/{date}",
-        "queries",
-        "dailyReport",
-        "The day's totals over every account",
-        (200, "Totals (zeros for a day with no activity)", "DailyReport"),
-        (422,),
-        tags=("read models",),
-    ),
-    Operation(
-        "GET",
-        "/accounts/{account_id}/reports/daily/{date}",
-        "queries",
-        "accountDailyReport",
-        "One account's totals for a day",
-        (200, "Totals (zeros for a day with no activity)", "DailyReport"),
-        (404, 422),
-        tags=("read models",),
-    ),
-    Operation(
-        "GET", "/health", "queries", "health", "Liveness", (200, "The function answers", "Health"), tags=("ops",)
-    ),
-    Operation("GET", "/openapi.json", "queries", "openapi", "This document", (200, "OpenAPI 3.1", None), tags=("ops",)),
-)
+OPERATIONS: Final = (*ACCOUNT_OPERATIONS, *ORDER_OPERATIONS, *OPS_OPERATIONS)
+COMPONENTS: Final = {**schemas.COMPONENTS, **order_schemas.COMPONENTS}
+# Each path parameter, wherever it appears.
+PATH_PARAMETERS: Final[dict[str, dict[str, Any]]] = {
+    "account_id": schemas.ID,
+    "order_id": schemas.ID,
+    "shipment_id": {**schemas.ID, "description": "Its order's id (an order has at most one shipment)."},
+    "sku": order_schemas.SKU,
+    "date": schemas.REPORT_DATE,
+}
+# The responses that carry an aggregate's state, with its version as ETag.
+_STATES: Final = frozenset({"AccountState", "OrderState", "StockState", "ShipmentState"})
 
 _ERROR_DESCRIPTIONS: Final = {
     400: "Malformed JSON (invalid_json)",
-    404: "Unknown account, version or route",
-    409: "Refused by the account's rules or a lost race (insufficient_funds, account_closed, account_exists, "
-    "concurrency_conflict, ...)",
+    404: "What the request names does not exist: an aggregate (account_not_found, order_not_found, stock_not_found, "
+    "shipment_not_found), a version (version_not_found) or a route (not_found)",
+    409: "Refused by the aggregate's rules in its current state, an id already taken, or a lost race (e.g. "
+    "insufficient_funds, account_closed, order_empty, overpayment, order_not_open, order_shipped, payment_recorded, "
+    "shipment_not_ready, account_exists, order_exists, concurrency_conflict)",
     412: "If-Match does not name the current version (precondition_failed)",
     413: "Body over 64 KiB (payload_too_large)",
     422: "Invalid body, parameters or headers (validation_error, idempotency_key_reused)",
@@ -182,9 +59,11 @@ def openapi_document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": "Ledger API",
-            "version": "1.0.0",
-            "description": "Event-sourced bank accounts. Money is in integer minor units (cents). Every error is "
-            '{"error": {"code", "message", "details"?}}.',
+            "version": "1.1.0",
+            "description": "Event-sourced aggregates (accounts, orders, stock per sku, shipments): every change is an "
+            "event, every state is replayed from them. Every POST takes Idempotency-Key and If-Match and answers the "
+            'aggregate\'s state with ETag: "<version>"; refused, it writes nothing. Money is in integer minor units '
+            '(cents). Every error is {"error": {"code", "message", "details"?}}.',
         },
         "paths": paths,
         "components": {
@@ -200,7 +79,7 @@ def _operation(operation: Operation) -> dict[str, Any]:
     success: dict[str, Any] = {"description": description}
     if schema is not None:
         success["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
-    if schema == "AccountState":
+    if schema in _STATES:
         success["headers"] = {"ETag": {"description": 'The version, e.g. "3"', "schema": {"type": "string"}}}
     responses: dict[str, Any] = {str(status): success}
     for code in operation.errors:
@@ -217,18 +96,17 @@ def _operation(operation: Operation) -> dict[str, Any]:
     }
     if operation.request is not None:
         spec["requestBody"] = {
-            "required": operation.request != "CloseAccount",
+            "required": operation.request != "EmptyBody",
             "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{operation.request}"}}},
         }
     return spec
 
 
 def _parameters(operation: Operation) -> list[dict[str, Any]]:
-    parameters: list[dict[str, Any]] = []
-    if "{account_id}" in operation.path:
-        parameters.append({"name": "account_id", "in": "path", "required": True, "schema": ACCOUNT_ID})
-    if "{date}" in operation.path:
-        parameters.append({"name": "date", "in": "path", "required": True, "schema": REPORT_DATE})
+    parameters: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": PATH_PARAMETERS[name]}
+        for name in re.findall(r"\{(\w+)\}", operation.path)
+    ]
     for name, schema in (operation.query or {}).get("properties", {}).items():
         parameters.append({"name": name, "in": "query", "required": False, "schema": schema})
     for header in operation.headers:

@@ -4,11 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-from http import HTTPStatus
-from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from ledger import bootstrap
@@ -19,7 +16,8 @@ from ledger.domain.reports import ALL_ACCOUNTS, DailyTotals, ReportKey
 from ledger.entrypoints.http import schemas
 from ledger.entrypoints.http.errors import FieldError, RequestValidationError
 from ledger.entrypoints.http.requests import valid_id
-from ledger.entrypoints.http.responses import account_body
+from ledger.entrypoints.http.resources import account_body
+from ledger.entrypoints.http.responses import json_response, page_response
 from ledger.entrypoints.http.validation import read_query, validate
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
@@ -30,29 +28,28 @@ READ_MODELS = (ACCOUNT_VIEWS, ALERT_VIEWS, REPORT_STORE)
 @router.get("/accounts")
 def list_accounts() -> Response[str]:
     query = read_query(router.current_event.raw_event, schemas.ACCOUNTS_QUERY)
-    try:
-        accounts, cursor = bootstrap.get(ACCOUNT_VIEWS).page(limit=query.get("limit", 50), cursor=query.get("cursor"))
-    except ValueError as error:
-        raise RequestValidationError([FieldError("cursor", str(error))]) from error
-    return _json({"accounts": [account_body(a) for a in accounts], "next_cursor": cursor})
+    views = bootstrap.get(ACCOUNT_VIEWS)
+    return page_response(
+        "accounts", account_body, lambda: views.page(limit=query.get("limit", 50), cursor=query.get("cursor"))
+    )
 
 
 @router.get("/alerts")
 def list_alerts() -> Response[str]:
     query = read_query(router.current_event.raw_event, schemas.ALERTS_QUERY)
     alerts = bootstrap.get(ALERT_VIEWS).newest(account_id=query.get("account_id"), limit=query.get("limit", 20))
-    return _json({"alerts": [alert_body(alert) for alert in alerts]})
+    return json_response({"alerts": [alert_body(alert) for alert in alerts]})
 
 
 @router.get("/reports/daily/<date>")
 def daily_report(date: str) -> Response[str]:
-    read_query(router.current_event.raw_event, {"type": "object", "additionalProperties": False})
+    read_query(router.current_event.raw_event, schemas.NO_QUERY)
     return _report(ReportKey(_date(date), ALL_ACCOUNTS))
 
 
 @router.get("/accounts/<account_id>/reports/daily/<date>")
 def account_daily_report(account_id: str, date: str) -> Response[str]:
-    read_query(router.current_event.raw_event, {"type": "object", "additionalProperties": False})
+    read_query(router.current_event.raw_event, schemas.NO_QUERY)
     key = ReportKey(_date(date), valid_id(account_id, "account_id"))
     totals = bootstrap.get(REPORT_STORE).totals(key)
     if totals == DailyTotals() and not bootstrap.get(ACCOUNTS).exists(key.account_id):
@@ -62,7 +59,7 @@ def account_daily_report(account_id: str, date: str) -> Response[str]:
 
 def _report(key: ReportKey, totals: DailyTotals | None = None) -> Response[str]:
     totals = totals if totals is not None else bootstrap.get(REPORT_STORE).totals(key)
-    return _json(
+    return json_response(
         {
             "date": key.day.isoformat(),
             "account_id": None if key.account_id == ALL_ACCOUNTS else key.account_id,
@@ -82,12 +79,3 @@ def _date(raw: str) -> dt.date:
         except ValueError:
             errors = [FieldError("date", "must be a real calendar date")]
     raise RequestValidationError(errors)
-
-
-def _json(body: dict[str, Any]) -> Response[str]:
-    return Response(
-        status_code=HTTPStatus.OK,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(body),
-        headers={"Cache-Control": "no-store"},
-    )

@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 
 from ledger.entrypoints.http.errors import FieldError, RequestValidationError
-from ledger.entrypoints.http.schemas import ACCOUNT_ID
+from ledger.entrypoints.http.schemas import ID
 from ledger.entrypoints.http.validation import validate
 from ledger.kernel.service import CommandContext, IdempotencyRequest
 
@@ -19,17 +19,17 @@ _HEADER_TOKEN = re.compile(r"[\x21-\x7e]{1,255}")
 _IF_MATCH = re.compile(r'(?:W/)?"?([0-9]{1,18})"?')
 
 
-def valid_id(raw: str, name: str) -> str:
-    """A path or query id (`name`: e.g. account_id), checked."""
-    errors = validate(raw, ACCOUNT_ID, where=name)
+def valid_id(raw: str, name: str, schema: Mapping[str, Any] = ID) -> str:
+    """A path or query id (`name`: e.g. account_id), checked against `schema` (an ID, or e.g. a SKU)."""
+    errors = validate(raw, schema, where=name)
     if errors:
         raise RequestValidationError(errors)
     return raw
 
 
-def path_id(raw: str, name: str, logger: Logger, tracer: Tracer) -> str:
+def path_id(raw: str, name: str, logger: Logger, tracer: Tracer, schema: Mapping[str, Any] = ID) -> str:
     """A path id, checked, and added to the request's log keys and trace annotations under `name`."""
-    checked = valid_id(raw, name)
+    checked = valid_id(raw, name, schema)
     logger.append_keys(**{name: checked})
     tracer.put_annotation(name, checked)
     return checked

@@ -1,42 +1,48 @@
-"""Response shapes: an aggregate's state with its ETag, a command's outcome, and the event history page."""
+"""Response shapes: an aggregate's state with its ETag, a command's outcome, a history page, a read model's page."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import Response, content_types
 
-from ledger.domain.accounts import Account
+from ledger.entrypoints.http.errors import FieldError, RequestValidationError
 from ledger.kernel.records import EventRecord
 from ledger.kernel.service import CommandOutcome
+
+R = TypeVar("R")
 
 
 def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def account_body(account: Account) -> dict[str, Any]:
-    return asdict(account)
-
-
-def state_response(
-    body: dict[str, Any], version: int, status: int = HTTPStatus.OK, headers: dict[str, str] | None = None
+def json_response(
+    body: dict[str, Any], status: int = HTTPStatus.OK, headers: dict[str, str] | None = None
 ) -> Response[str]:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
         body=json.dumps(body),
-        headers={"ETag": etag(version), "Cache-Control": "no-store", **(headers or {})},
+        headers={"Cache-Control": "no-store", **(headers or {})},
     )
 
 
-def command_response(outcome: CommandOutcome[Any], body: dict[str, Any], *, location: str) -> Response[str]:
-    """201 + Location for a new aggregate, 200 otherwise; a replayed repeat says so in Idempotent-Replayed."""
+def state_response(
+    body: dict[str, Any], version: int, status: int = HTTPStatus.OK, headers: dict[str, str] | None = None
+) -> Response[str]:
+    """An aggregate's state (any aggregate's body) with its version as ETag."""
+    return json_response(body, status, {"ETag": etag(version), **(headers or {})})
+
+
+def command_response(outcome: CommandOutcome[Any], body: dict[str, Any], *, location: str | None) -> Response[str]:
+    """201 + Location for a new aggregate that has a `location`, 200 otherwise (also for an aggregate a command
+    creates or changes alike, e.g. stock, which has none); a replayed repeat says so in Idempotent-Replayed."""
     headers = {"Idempotent-Replayed": "true"} if outcome.idempotent_replay else {}
-    if outcome.created:
+    if outcome.created and location is not None:
         return state_response(body, outcome.version, HTTPStatus.CREATED, {**headers, "Location": location})
     return state_response(body, outcome.version, HTTPStatus.OK, headers)
 
@@ -54,9 +60,16 @@ def event_body(record: EventRecord) -> dict[str, Any]:
 
 
 def events_response(records: list[EventRecord], next_after: int | None) -> Response[str]:
-    return Response(
-        status_code=HTTPStatus.OK,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"events": [event_body(r) for r in records], "next_after": next_after}),
-        headers={"Cache-Control": "no-store"},
-    )
+    return json_response({"events": [event_body(r) for r in records], "next_after": next_after})
+
+
+def page_response(
+    name: str, body: Callable[[R], dict[str, Any]], fetch: Callable[[], tuple[list[R], str | None]]
+) -> Response[str]:
+    """A page of a read model's rows, {name: [...], "next_cursor"}; a cursor the read model does not know (it raises
+    ValueError) is a validation error naming `cursor`."""
+    try:
+        rows, cursor = fetch()
+    except ValueError as error:
+        raise RequestValidationError([FieldError("cursor", str(error))]) from error
+    return json_response({name: [body(row) for row in rows], "next_cursor": cursor})

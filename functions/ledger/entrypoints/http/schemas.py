@@ -9,7 +9,7 @@ from ledger.domain.money import MAX_AMOUNT
 ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 _NO_CONTROL_CHARACTERS: Final = r"^[^\x00-\x1f\x7f]*$"
 
-ACCOUNT_ID: Final[dict[str, Any]] = {
+ID: Final[dict[str, Any]] = {
     "type": "string",
     "pattern": ID_PATTERN,
     "x-pattern-message": "must be 1 to 64 letters, digits, '-' or '_', starting with a letter or digit",
@@ -19,7 +19,19 @@ AMOUNT: Final[dict[str, Any]] = {
     "type": "integer",
     "minimum": 1,
     "maximum": MAX_AMOUNT,
-    "description": "Minor units of the account's currency (cents for USD).",
+    "description": "Minor units of the currency (cents for USD).",
+}
+CURRENCY: Final[dict[str, Any]] = {
+    "type": "string",
+    "pattern": "^[A-Z]{3}$",
+    "x-pattern-message": "must be an ISO-4217 code such as USD",
+}
+VISIBLE_TEXT: Final[dict[str, Any]] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 200,
+    "pattern": r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$",
+    "x-pattern-message": "must contain a visible character and no control characters",
 }
 DESCRIPTION: Final[dict[str, Any]] = {
     "type": ["string", "null"],
@@ -33,21 +45,10 @@ OPEN_ACCOUNT: Final[dict[str, Any]] = {
     "additionalProperties": False,
     "required": ["owner"],
     "properties": {
-        "owner": {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 200,
-            "pattern": r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$",
-            "x-pattern-message": "must contain a visible character and no control characters",
-        },
-        "currency": {
-            "type": "string",
-            "pattern": "^[A-Z]{3}$",
-            "x-pattern-message": "must be an ISO-4217 code such as USD",
-            "default": "USD",
-        },
+        "owner": VISIBLE_TEXT,
+        "currency": {**CURRENCY, "default": "USD"},
         "initial_balance": {**AMOUNT, "minimum": 0, "default": 0},
-        "account_id": ACCOUNT_ID,
+        "account_id": ID,
     },
 }
 MONEY_MOVEMENT: Final[dict[str, Any]] = {
@@ -56,7 +57,8 @@ MONEY_MOVEMENT: Final[dict[str, Any]] = {
     "required": ["amount"],
     "properties": {"amount": AMOUNT, "description": DESCRIPTION},
 }
-CLOSE_ACCOUNT: Final[dict[str, Any]] = {"type": "object", "additionalProperties": False, "properties": {}}
+# The body of a command that takes no values (close, cancel, dispatch, deliver): empty, or {}.
+EMPTY_BODY: Final[dict[str, Any]] = {"type": "object", "additionalProperties": False, "properties": {}}
 
 STATE_QUERY: Final[dict[str, Any]] = {
     "type": "object",
@@ -79,19 +81,27 @@ EVENTS_QUERY: Final[dict[str, Any]] = {
     },
 }
 
-ACCOUNTS_QUERY: Final[dict[str, Any]] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
-        "cursor": {"type": "string", "minLength": 1, "maxLength": 512, "description": "`next_cursor` of a page"},
-    },
-}
+
+def page_query(default_limit: int) -> dict[str, Any]:
+    """The query of a read model's list: a page of at most `limit` rows, from `cursor` (a page's `next_cursor`)."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": default_limit},
+            "cursor": {"type": "string", "minLength": 1, "maxLength": 512, "description": "`next_cursor` of a page"},
+        },
+    }
+
+
+ACCOUNTS_QUERY: Final = page_query(50)
+PAGE_QUERY: Final = page_query(20)  # the other read models' lists
+NO_QUERY: Final[dict[str, Any]] = {"type": "object", "additionalProperties": False}
 ALERTS_QUERY: Final[dict[str, Any]] = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "account_id": ACCOUNT_ID,
+        "account_id": ID,
         "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
     },
 }
@@ -220,5 +230,5 @@ COMPONENTS: Final[dict[str, dict[str, Any]]] = {
     "DailyReport": DAILY_REPORT,
     "OpenAccount": OPEN_ACCOUNT,
     "MoneyMovement": MONEY_MOVEMENT,
-    "CloseAccount": CLOSE_ACCOUNT,
+    "EmptyBody": EMPTY_BODY,
 }

@@ -1,8 +1,9 @@
 """Request parsing: JSON bodies and query strings checked against the JSON Schemas in `schemas.py`.
 
-A small, strict subset of JSON Schema (type, required, additionalProperties: false, properties, enum, minLength,
-maxLength, pattern, minimum, maximum), so the same dictionaries validate requests and document them in OpenAPI.
-Integers are exact: 5.0, "5" and true are not integers.
+A small, strict subset of JSON Schema (type, required, additionalProperties: false, properties, items, maxItems,
+enum, minLength, maxLength, pattern, minimum, maximum), so the same dictionaries validate requests and document them in
+OpenAPI. Integers are exact: 5.0, "5" and true are not integers. A field inside an array is named by its position,
+e.g. items[0].quantity.
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ _TYPES: dict[str, tuple[str, Any]] = {
     "string": ("a string", lambda v: isinstance(v, str)),
     "integer": ("an integer", lambda v: isinstance(v, int | _HugeInteger) and not isinstance(v, bool)),
     "boolean": ("true or false", lambda v: isinstance(v, bool)),
+    "array": ("an array", lambda v: isinstance(v, list)),
 }
 
 
@@ -125,6 +127,8 @@ def _check(value: Any, schema: Mapping[str, Any], field: str, errors: list[Field
         errors.append(FieldError(field, f"must be at most {schema.get('maximum', 'the limit')}"))
     elif isinstance(value, dict):
         _check_object(value, schema, "" if top else f"{field}.", errors)
+    elif isinstance(value, list):
+        _check_array(value, schema, field, errors)
     elif isinstance(value, str):
         _check_string(value, schema, field, errors)
     elif isinstance(value, int) and not isinstance(value, bool):
@@ -144,6 +148,14 @@ def _check_object(value: dict[str, Any], schema: Mapping[str, Any], prefix: str,
             _check(item, properties[name], prefix + name, errors)
         elif schema.get("additionalProperties", True) is False:
             errors.append(FieldError(prefix + name[:100], "is not a known field"))
+
+
+def _check_array(value: list[Any], schema: Mapping[str, Any], field: str, errors: list[FieldError]) -> None:
+    if "maxItems" in schema and len(value) > schema["maxItems"]:
+        errors.append(FieldError(field, f"must hold at most {schema['maxItems']} items"))
+        return  # its items are not looked at: one error, however long the array
+    for index, item in enumerate(value):
+        _check(item, schema["items"], f"{field}[{index}]", errors)
 
 
 def _check_string(value: str, schema: Mapping[str, Any], field: str, errors: list[FieldError]) -> None:
