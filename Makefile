@@ -8,12 +8,12 @@ PIP := $(PY) -m pip --disable-pip-version-check
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: run test lint typecheck unit integration infra e2e synth bench demo deps dev-deps lock clean
+.PHONY: run test lint typecheck unit integration infra e2e synth bench demo shop screenshot browser deps dev-deps lock clean
 
 run: deps ## start moto + the HTTP API on 127.0.0.1 ($$PORT, default 8000; $$AWS_PORT, default 4566)
 	$(PY) -m local $(ARGS)
 
-test: dev-deps node_modules/.installed lint typecheck unit integration infra e2e synth ## every check
+test: dev-deps node_modules/.installed browser lint typecheck unit integration infra e2e synth ## every check
 
 lint: dev-deps
 	$(PY) -m ruff check .
@@ -31,7 +31,7 @@ integration: dev-deps
 infra: dev-deps
 	$(PY) -m pytest tests/infra -q
 
-e2e: dev-deps
+e2e: dev-deps browser
 	$(PY) -m pytest tests/e2e -q
 
 synth: dev-deps node_modules/.installed ## cdk synth (offline) with cdk-nag, then cfn-lint on the template
@@ -42,8 +42,27 @@ synth: dev-deps node_modules/.installed ## cdk synth (offline) with cdk-nag, the
 bench: dev-deps ## print the benchmark table (docs/benchmark.md says how to read it)
 	$(PY) -m bench
 
-demo: deps ## run the seed scenario against a running `make run`
+demo: deps ## run the seed scenarios (an account, an order) against a running `make run`
 	$(PY) -m local.demo
+
+shop: deps ## shop traffic against a running `make run` (ARGS="--rate 5 --duration 60"), to watch /dashboard move
+	$(PY) -m local.shop $(ARGS)
+
+screenshot: dev-deps browser ## docs/dashboard.png: sell for a while on a runtime of its own, photograph /dashboard
+	$(PY) -m local.screenshot $(ARGS)
+
+# The dashboard's browser test drives Debian's headless Chromium: installed here when missing (CI runs as root;
+# elsewhere through sudo).
+CHROMIUM := /usr/bin/chromium
+CHROMEDRIVER := /usr/bin/chromedriver
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+browser: ## headless Chromium and chromedriver (Debian's chromium, chromium-driver), installed when missing
+	@if [ ! -x $(CHROMIUM) ] || [ ! -x $(CHROMEDRIVER) ]; then \
+		echo "installing chromium and chromium-driver (apt-get)"; \
+		$(SUDO) apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; \
+	fi
 
 deps: $(VENV)/.run-deps
 dev-deps: $(VENV)/.dev-deps

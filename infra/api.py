@@ -73,20 +73,30 @@ class LedgerApi(Construct):
                 self.http_api.add_routes(
                     path=route.path, methods=[apigwv2.HttpMethod(route.method)], integration=targets[function.id]
                 )
-        access_logs = logs.LogGroup(self, "AccessLogs", retention=ACCESS_LOG_RETENTION)
-        self.stage = apigwv2.HttpStage(
-            self,
-            "DefaultStage",
-            http_api=self.http_api,
-            stage_name="$default",
-            auto_deploy=True,
-            throttle=apigwv2.ThrottleSettings(rate_limit=RATE_LIMIT, burst_limit=BURST_LIMIT),
-            access_log_settings=_AccessLogSettings(
-                apigwv2.LogGroupLogDestination(access_logs),
-                apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FORMAT, separators=(",", ":"))),
-            ),
+        self.stage = logged_default_stage(
+            self, self.http_api, rate_limit=RATE_LIMIT, burst_limit=BURST_LIMIT, log_format=ACCESS_LOG_FORMAT
         )
         self.url = self.stage.url
+
+
+def logged_default_stage(
+    scope: Construct, http_api: apigwv2.IHttpApi, *, rate_limit: int, burst_limit: int, log_format: Mapping[str, str]
+) -> apigwv2.HttpStage:
+    """The `$default` stage (auto-deployed) of an HTTP API, throttled, writing one JSON access-log line per request
+    (`log_format`: field -> $context variable) to its own log group (`AccessLogs`, kept ACCESS_LOG_RETENTION)."""
+    access_logs = logs.LogGroup(scope, "AccessLogs", retention=ACCESS_LOG_RETENTION)
+    return apigwv2.HttpStage(
+        scope,
+        "DefaultStage",
+        http_api=http_api,
+        stage_name="$default",
+        auto_deploy=True,
+        throttle=apigwv2.ThrottleSettings(rate_limit=rate_limit, burst_limit=burst_limit),
+        access_log_settings=_AccessLogSettings(
+            apigwv2.LogGroupLogDestination(access_logs),
+            apigw.AccessLogFormat.custom(json.dumps(log_format, separators=(",", ":"))),
+        ),
+    )
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)

@@ -1,5 +1,5 @@
-"""The ledger stack: tables, streams and topics, functions, the event pipeline and its monitoring, and the HTTP API,
-all built from the one topology description."""
+"""The ledger stack: tables, streams and topics, functions, the event pipeline and its monitoring, the HTTP API,
+all built from the one topology description, and the sales dashboard (page, sign-in, its own API)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from constructs import Construct
 
 from infra.access import Resources
 from infra.api import LedgerApi
+from infra.dashboard import Dashboard
 from infra.functions import LedgerFunctions
 from infra.messaging import Messaging
 from infra.monitoring import PipelineMonitoring
@@ -45,8 +46,18 @@ class LedgerStack(Stack):
             resources=resources,
         )
         self.api = LedgerApi(self, "Api", topology=topology, functions=self.functions.functions)
+        self.dashboard = Dashboard(self, "Dashboard", topology=topology, functions=self.functions.functions)
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the HTTP API (requests need SigV4)")
+        dashboard = self.dashboard
+        for name, value, description in (
+            ("DashboardUrl", dashboard.url, "The sales dashboard page (CloudFront); people sign in with the user pool"),
+            ("DashboardApiUrl", dashboard.api.url, "Base URL of the dashboard API (bearer tokens of the user pool)"),
+            ("UserPoolId", dashboard.user_pool.user_pool_id, "The dashboard's people: admins invite them here"),
+            ("UserPoolClientId", dashboard.client.user_pool_client_id, "The dashboard page's app client"),
+            ("SignInDomain", dashboard.sign_in_url, "The user pool's hosted UI, where people sign in"),
+        ):
+            CfnOutput(self, name, value=value, description=description)
         named: tuple[tuple[Table | KinesisStream | Topic, str, str], ...] = (
             *((t, "TableName", self.tables.tables[t.id].table_name) for t in topology.tables),
             *((s, "StreamName", self.messaging.streams[s.id].stream_name) for s in topology.streams),

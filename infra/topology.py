@@ -79,7 +79,8 @@ ALERTS: Final = Table(
     description="Read model: fraud alerts, one item per alert id, listed newest first overall or per account",
     partition_key=Key("alert_id", "S"),
     global_indexes=(
-        GlobalIndex("by_account", Key("account_id", "S"), Key("raised_key", "S")),
+        GlobalIndex("by_account", Key("account_id", "S"), Key("raised_key", "S")),  # sparse: account alerts
+        GlobalIndex("by_order", Key("order_id", "S"), Key("raised_key", "S")),  # sparse: order alerts
         # Alerts are rare (a few a minute at most), so one feed partition for "newest first" stays far below a
         # partition's limits; shard the feed key by day if that ever changes.
         GlobalIndex("newest", Key("feed", "S"), Key("raised_key", "S")),
@@ -147,9 +148,9 @@ ORDER_STREAM: Final = KinesisStream(
     id="orders",
     name="orders",
     env_var="ORDERS_STREAM_NAME",
-    description="Every order event as its public message, by order",
+    description="Every order event as its public message, by order; and the customers' ordering activity",
     partition_key="aggregate_id",
-    aggregate_types=("Order",),
+    aggregate_types=("Order", "Customer"),
 )
 FULFILMENT_STREAM: Final = KinesisStream(
     id="fulfilment",
@@ -244,6 +245,8 @@ TOPOLOGY: Final = Topology(
                 Route("GET", "/orders/{order_id}/shipment"),
                 Route("GET", "/inventory"),
                 Route("GET", "/inventory/{sku}"),
+                Route("GET", "/analytics/sales"),
+                Route("GET", "/dashboard"),
                 Route("GET", "/health"),
                 Route("GET", "/openapi.json"),
             ),
@@ -254,6 +257,7 @@ TOPOLOGY: Final = Topology(
                 TableAccess("reports", ("dynamodb:GetItem",)),
                 TableAccess("orders", ("dynamodb:Query",), indexes=True),
                 TableAccess("stock", ("dynamodb:Scan",)),
+                TableAccess("sales", ("dynamodb:Query",)),
             ),
             default_route=True,
         ),
@@ -400,6 +404,31 @@ TOPOLOGY: Final = Topology(
             ),
         ),
         Function(
+            id="order-fraud",
+            handler="ledger.entrypoints.order_fraud.lambda_handler",
+            description="Order fraud rules on event time (large order, order velocity, payment anomaly); alerts to "
+            "account-alerts",
+            access=(
+                # Reads an order's payments before the one at hand; appends to customers (the velocity rule).
+                *_REACTS,
+                StreamAccess("alerts", ("kinesis:PutRecords",)),
+            ),
+            event_sources=(
+                EventSource(
+                    kind="kinesis",
+                    source="orders",
+                    batch_size=100,
+                    max_batching_window_seconds=1,
+                    retry_attempts=5,
+                    max_record_age_seconds=_DAY,
+                    rationale="Like account fraud: fast but not instant, a 1 s window keeps calls down. A payment "
+                    "costs one read of its order's history (once per order per batch), a placement a put and a "
+                    "Query of the customer's last minutes. Alert ids are deterministic, so a retried batch raises "
+                    "the same alerts, which the alert consumers drop.",
+                ),
+            ),
+        ),
+        Function(
             id="analytics",
             handler="ledger.entrypoints.analytics.lambda_handler",
             description="Sales per minute, currency and product from every order event, each counted once",
@@ -444,5 +473,9 @@ TOPOLOGY: Final = Topology(
         "FRAUD_LARGE_AMOUNT": "1000000",
         "FRAUD_VELOCITY_COUNT": "5",
         "FRAUD_VELOCITY_WINDOW_SECONDS": "60",
+        "ORDER_FRAUD_LARGE_AMOUNT": "1000000",
+        "ORDER_FRAUD_VELOCITY_COUNT": "5",
+        "ORDER_FRAUD_VELOCITY_WINDOW_SECONDS": "60",
+        "ORDER_FRAUD_LATE_PAYMENT_SECONDS": "86400",
     },
 )

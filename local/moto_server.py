@@ -23,6 +23,7 @@ from typing import Any, Final
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from local.logs import log
+from local.moto_transactions import install as install_light_transactions
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -57,6 +58,7 @@ class MotoServer:
             create_backend_app,
         )
 
+        install_light_transactions()  # see local/moto_transactions.py: no table copy per transaction
         self._app = SerializedApp(DomainDispatcherApplication(create_backend_app))
         try:
             self._server: BaseWSGIServer = make_server(

@@ -12,6 +12,7 @@ from infra.topology import TOPOLOGY
 from ledger.application.accounts import ACCOUNT
 from ledger.domain.accounts import Account, Command, Event
 from ledger.domain.fraud import FraudRules
+from ledger.domain.order_fraud import OrderFraudRules
 from ledger.kernel.ports import EventStore
 from ledger.kernel.service import CommandService, ServiceSettings
 
@@ -27,6 +28,13 @@ FRAUD_RULES = FraudRules(
     large_amount=int(_ENV["FRAUD_LARGE_AMOUNT"]),
     velocity_count=int(_ENV["FRAUD_VELOCITY_COUNT"]),
     velocity_window_seconds=int(_ENV["FRAUD_VELOCITY_WINDOW_SECONDS"]),
+)
+
+ORDER_FRAUD_RULES = OrderFraudRules(
+    large_amount=int(_ENV["ORDER_FRAUD_LARGE_AMOUNT"]),
+    velocity_count=int(_ENV["ORDER_FRAUD_VELOCITY_COUNT"]),
+    velocity_window_seconds=int(_ENV["ORDER_FRAUD_VELOCITY_WINDOW_SECONDS"]),
+    late_payment_seconds=int(_ENV["ORDER_FRAUD_LATE_PAYMENT_SECONDS"]),
 )
 
 AccountService = CommandService[Command, Event, Account]

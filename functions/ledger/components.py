@@ -12,6 +12,7 @@ from ledger.application.accounts import ACCOUNT
 from ledger.application.orders import ORDER
 from ledger.application.stock import STOCK
 from ledger.domain.fraud import FraudRules
+from ledger.domain.order_fraud import OrderFraudRules
 from ledger.kernel.components import Component, Setting, text, whole_number
 from ledger.kernel.instants import to_iso_ms
 
@@ -22,8 +23,15 @@ if TYPE_CHECKING:  # each module loads when its part is first built
     from ledger.application.pipeline.analytics import Analyst, SalesProjection
     from ledger.application.pipeline.fraud_detection import AlertsProjection, FraudDetector
     from ledger.application.pipeline.notifying import AlertNotifier
+    from ledger.application.pipeline.order_fraud import OrderFraudDetector
     from ledger.application.pipeline.reporting import Reporter, ReportsProjection
-    from ledger.application.ports import AlertViews, NotificationLog, Notifier, ReportStore, SalesStore
+    from ledger.application.ports import (
+        AlertViews,
+        NotificationLog,
+        Notifier,
+        ReportStore,
+        SalesStore,
+    )
     from ledger.domain.accounts import Account
     from ledger.domain.orders import Order
     from ledger.domain.stock import Stock
@@ -43,6 +51,14 @@ REPORTS_TABLE = Setting("REPORTS_TABLE_NAME", text)
 NOTIFICATIONS_TABLE = Setting("NOTIFICATIONS_TABLE_NAME", text)
 ALERTS_STREAM = Setting("ALERTS_STREAM_NAME", text)
 NOTIFICATION_TOPIC = Setting("NOTIFICATION_TOPIC_ARN", text)
+ORDER_FRAUD_RULES = Component(
+    "order_fraud_rules",
+    OrderFraudRules,
+    Setting("ORDER_FRAUD_LARGE_AMOUNT", whole_number(1)),
+    Setting("ORDER_FRAUD_VELOCITY_COUNT", whole_number(1)),
+    Setting("ORDER_FRAUD_VELOCITY_WINDOW_SECONDS", whole_number(1)),
+    Setting("ORDER_FRAUD_LATE_PAYMENT_SECONDS", whole_number(1)),
+)
 FRAUD_RULES = Component(
     "fraud_rules",
     FraudRules,
@@ -134,6 +150,12 @@ def _fraud_detector(store: EventStore, registry: Registry, rules: FraudRules) ->
     return FraudDetector(store, registry, rules)
 
 
+def _order_fraud_detector(store: EventStore, registry: Registry, rules: OrderFraudRules) -> OrderFraudDetector:
+    from ledger.application.pipeline.order_fraud import OrderFraudDetector  # noqa: PLC0415
+
+    return OrderFraudDetector(store, registry, rules)
+
+
 def _reporter(store: ReportStore) -> Reporter:
     from ledger.application.pipeline.reporting import Reporter  # noqa: PLC0415
 
@@ -155,6 +177,13 @@ def _alert_notifier(log: NotificationLog, notifier: Notifier) -> AlertNotifier:
 FRAUD_DETECTOR: Final[Component[FraudDetector]] = Component(
     "fraud_detector", _fraud_detector, bootstrap.EVENT_STORE, bootstrap.REGISTRY, FRAUD_RULES
 )
+ORDER_FRAUD_DETECTOR: Final[Component[OrderFraudDetector]] = Component(
+    "order_fraud_detector",
+    _order_fraud_detector,
+    bootstrap.EVENT_STORE,
+    bootstrap.REGISTRY,
+    ORDER_FRAUD_RULES,
+)
 REPORTER: Final[Component[Reporter]] = Component("reporter", _reporter, REPORT_STORE)
 ANALYST: Final[Component[Analyst]] = Component("analyst", _analyst, SALES_STORE, bootstrap.reader(ORDER))
 ALERT_NOTIFIER: Final[Component[AlertNotifier]] = Component(
@@ -164,10 +193,10 @@ ALERT_NOTIFIER: Final[Component[AlertNotifier]] = Component(
 # --- projections: the read models `python -m ledger.rebuild` can rebuild, by name ---------------------------------
 
 
-def _alerts_projection(views: AlertViews, rules: FraudRules) -> AlertsProjection:
+def _alerts_projection(views: AlertViews, rules: FraudRules, order_rules: OrderFraudRules) -> AlertsProjection:
     from ledger.application.pipeline.fraud_detection import AlertsProjection  # noqa: PLC0415
 
-    return AlertsProjection(views, rules)
+    return AlertsProjection(views, rules, order_rules)
 
 
 def _sales_projection(store: SalesStore) -> SalesProjection:
@@ -184,7 +213,7 @@ def _reports_projection(reporter: Reporter) -> ReportsProjection:
 
 ACCOUNTS_PROJECTION: Final = bootstrap.state_projection(ACCOUNT, ACCOUNT_VIEWS)
 ALERTS_PROJECTION: Final[Component[AlertsProjection]] = Component(
-    "alerts_projection", _alerts_projection, ALERT_VIEWS, FRAUD_RULES
+    "alerts_projection", _alerts_projection, ALERT_VIEWS, FRAUD_RULES, ORDER_FRAUD_RULES
 )
 REPORTS_PROJECTION: Final[Component[ReportsProjection]] = Component("reports_projection", _reports_projection, REPORTER)
 # Every projection, declared once, by the name the topology's tables give it (Table.projection).

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Capture
 
+from infra.application import STACK_NAME
 from infra.topology import TOPOLOGY, Function, Route
 from tests.infra.template import Synthesized, arn_of
 
@@ -15,12 +16,18 @@ ROUTES = [(route, function) for function in TOPOLOGY.functions for route in func
 
 
 def _api_id(synthesized: Synthesized) -> str:
-    (api_id,) = synthesized.of_type("AWS::ApiGatewayV2::Api")
+    """The service API (the dashboard has its own, tests/infra/test_dashboard.py)."""
+    (api_id,) = [
+        name
+        for name, api in synthesized.of_type("AWS::ApiGatewayV2::Api").items()
+        if api["Properties"]["Name"] == f"{STACK_NAME}-http-api"
+    ]
     return api_id
 
 
 def _routes(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
-    routes = synthesized.of_type("AWS::ApiGatewayV2::Route").values()
+    api = {"Ref": _api_id(synthesized)}
+    routes = [r for r in synthesized.of_type("AWS::ApiGatewayV2::Route").values() if r["Properties"]["ApiId"] == api]
     return {route["Properties"]["RouteKey"]: route["Properties"] for route in routes}
 
 
@@ -31,6 +38,7 @@ def _assert_signed_route_to(synthesized: Synthesized, route_key: str, function: 
     synthesized.template.has_resource_properties(
         "AWS::ApiGatewayV2::Route",
         {
+            "ApiId": {"Ref": _api_id(synthesized)},
             "RouteKey": route_key,
             "AuthorizationType": "AWS_IAM",
             "Target": {"Fn::Join": ["", ["integrations/", {"Ref": integration}]]},
@@ -82,7 +90,10 @@ def test_stage_writes_json_access_logs_to_a_log_group_with_retention(synthesized
     log_group, log_format = Capture(), Capture()
     synthesized.template.has_resource_properties(
         "AWS::ApiGatewayV2::Stage",
-        {"AccessLogSettings": {"DestinationArn": {"Fn::GetAtt": [log_group, "Arn"]}, "Format": log_format}},
+        {
+            "ApiId": {"Ref": _api_id(synthesized)},
+            "AccessLogSettings": {"DestinationArn": {"Fn::GetAtt": [log_group, "Arn"]}, "Format": log_format},
+        },
     )
     assert log_group.as_string() in synthesized.template.find_resources(
         "AWS::Logs::LogGroup", {"Properties": {"RetentionInDays": 90}}

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from aws_cdk import App, CfnResource, Stack, Validations
+from aws_cdk import App, CfnElement, CfnResource, Stack, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
@@ -62,7 +62,7 @@ def test_without_its_acknowledgments_the_stack_has_exactly_the_acknowledged_find
     # those the acknowledgments cover: the checks are live, and removing an acknowledgment fails the tests above
     monkeypatch.setattr(Validations, "acknowledge", lambda self, *rules: None)
     app = App(context=cdk_context())
-    LedgerStack(app, STACK_NAME)
+    stack = LedgerStack(app, STACK_NAME)
     report = AwsSolutionsChecks().validate_scope(app)
     findings = {
         (violation.rule_name, resource.construct_path)
@@ -84,4 +84,31 @@ def test_without_its_acknowledgments_the_stack_has_exactly_the_acknowledged_find
         for function in TOPOLOGY.functions
         for source in function.event_sources
     }
-    assert findings == xray | customer_managed_stream_keys | on_failure_queues
+    assert findings == xray | customer_managed_stream_keys | on_failure_queues | _dashboard_findings(stack)
+
+
+def _dashboard_findings(stack: LedgerStack) -> set[tuple[str, str]]:
+    """infra/dashboard.py: what the distribution, the user pool and the page deployment are acknowledged for."""
+    dashboard = f"{STACK_NAME}/Dashboard"
+    # No custom domain (the default certificate's TLS policy), no geo restriction, no WAF, for a page with no data
+    distribution = {(f"AwsSolutions-CFR{n}", f"{dashboard}/Distribution/Resource") for n in (1, 2, 4)}
+    # The Essentials plan rather than Plus
+    user_pool = {("AwsSolutions-COG8", f"{dashboard}/UserPool/Resource")}
+    # BucketDeployment's own grants to its role, and the runtime aws-cdk-lib chose for its function
+    page_bucket = stack.get_logical_id(cast(CfnElement, stack.dashboard.bucket.node.default_child))
+    deployment_grants = {
+        (f"AwsSolutions-IAM5[{finding}]", f"{dashboard}/DeploymentRole/DefaultPolicy/Resource")
+        for finding in (
+            "Action::s3:GetBucket*",
+            "Action::s3:GetObject*",
+            "Action::s3:List*",
+            "Action::s3:Abort*",
+            "Action::s3:DeleteObject*",
+            f"Resource::<{page_bucket}.Arn>/*",
+            "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*",
+            "Resource::*",
+        )
+    }
+    (handler,) = [c for c in stack.node.children if c.node.id.startswith("Custom::CDKBucketDeployment")]
+    deployment_runtime = {("AwsSolutions-L1", f"{handler.node.path}/Resource")}
+    return distribution | user_pool | deployment_grants | deployment_runtime

@@ -40,8 +40,9 @@ DYNAMODB_WRITES = (
 KINESIS_WRITES = ("kinesis:PutRecord", "kinesis:PutRecords")
 # Who may write what, as the issue states it (not derived from the topology, so a topology change shows up here).
 TABLE_WRITERS = {
-    "events": {"commands", "inventory", "shipping"},  # the consumers that answer events with commands append too
-    "idempotency": {"commands", "inventory", "shipping"},
+    # The consumers that answer events with commands append too.
+    "events": {"commands", "inventory", "shipping", "order-fraud"},
+    "idempotency": {"commands", "inventory", "shipping", "order-fraud"},
     "accounts": {"projector"},
     "orders": {"projector"},
     "stock": {"projector"},
@@ -54,13 +55,13 @@ STREAM_WRITERS = {
     "transactions": {"publisher"},
     "orders": {"publisher"},
     "fulfilment": {"publisher"},
-    "alerts": {"fraud"},
+    "alerts": {"fraud", "order-fraud"},
 }
 TOPIC_PUBLISHERS = {"notifications": {"notifications"}}
 SOURCE_READERS = {
     ("dynamodb", "events"): {"projector", "publisher"},
     ("kinesis", "transactions"): {"fraud", "reporting"},
-    ("kinesis", "orders"): {"inventory", "shipping", "analytics"},
+    ("kinesis", "orders"): {"inventory", "shipping", "analytics", "order-fraud"},
     ("kinesis", "fulfilment"): {"inventory", "shipping"},
     ("kinesis", "alerts"): {"notifications", "alerts"},
 }

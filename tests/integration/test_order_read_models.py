@@ -38,10 +38,11 @@ def test_sales_count_each_event_once_and_read_back_by_minute_across_days(tables:
         ]
     )
     again = store.add([("e-2", paid("2026-12-01T00:00", 700, ProductSales("sku-a", 2, 600)))])
+    twice_in_one_call = store.add([("e-4", paid("2026-11-30T23:59", 1)), ("e-4", paid("2026-11-30T23:59", 1))])
 
-    assert (added, again) == (3, 0)
+    assert (added, again, twice_in_one_call) == (3, 0, 1)
     assert store.minutes("USD", "2026-11-30T23:00", "2026-12-01T01:00") == [
-        ("2026-11-30T23:59", SalesFigures(orders_paid=1, revenue=500, paid_value=500)),
+        ("2026-11-30T23:59", SalesFigures(orders_paid=2, revenue=501, paid_value=501)),
         ("2026-12-01T00:00", SalesFigures(orders_paid=1, revenue=700, paid_value=700)),
     ]
     assert store.minutes("USD", "2026-12-01T00:00", "2026-12-01T00:00") == []  # [start, end): an empty range

@@ -5,18 +5,33 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from infra.topology import FULFILMENT_STREAM, ORDER_STREAM
+from infra.topology import ALERT_STREAM, FULFILMENT_STREAM, ORDER_STREAM
 from ledger import bootstrap
 from ledger.adapters.memory_event_store import InMemoryEventStore
-from ledger.adapters.memory_read_models import InMemoryBus, InMemorySalesStore, InMemoryStateViews
+from ledger.adapters.memory_read_models import (
+    InMemoryAlertViews,
+    InMemoryBus,
+    InMemoryNotificationLog,
+    InMemorySalesStore,
+    InMemoryStateViews,
+    RecordingNotifier,
+)
 from ledger.application.orders import ORDER
 from ledger.application.stock import STOCK
-from ledger.components import ORDER_VIEWS, SALES_STORE, STOCK_VIEWS
+from ledger.components import (
+    ALERT_VIEWS,
+    NOTIFICATION_LOG,
+    NOTIFIER,
+    ORDER_VIEWS,
+    SALES_STORE,
+    STOCK_VIEWS,
+)
 from ledger.domain.orders import Order
 from ledger.domain.stock import Stock
-from ledger.entrypoints import analytics, inventory, projector, publisher, shipping
+from ledger.entrypoints import alerts, analytics, inventory, notifications, order_fraud, projector, publisher, shipping
 from ledger.kernel.aggregate import Aggregate
 from ledger.kernel.records import EventRecord
 from ledger.kernel.service import CommandContext, CommandService
@@ -25,8 +40,9 @@ from tests.unit.pipeline_support import dynamodb_event, invoke, kinesis_event
 
 CTX = CommandContext("corr", "req")
 CONSUMERS: dict[str, tuple[Any, ...]] = {
-    ORDER_STREAM.name: (inventory, shipping, analytics),
+    ORDER_STREAM.name: (inventory, shipping, analytics, order_fraud),
     FULFILMENT_STREAM.name: (inventory, shipping),
+    ALERT_STREAM.name: (alerts, notifications),
 }
 
 
@@ -40,6 +56,8 @@ class Shop:
     orders_view: InMemoryStateViews[Order] = field(default_factory=lambda: InMemoryStateViews(lambda o: o.placed_at))
     stock_view: InMemoryStateViews[Stock] = field(default_factory=InMemoryStateViews)
     sales: InMemorySalesStore = field(default_factory=InMemorySalesStore)
+    alert_views: InMemoryAlertViews = field(default_factory=InMemoryAlertViews)
+    notifier: RecordingNotifier = field(default_factory=RecordingNotifier)
     repeats: int = 1
     shuffle: random.Random | None = None
     delivered: set[str] = field(default_factory=set)
@@ -54,10 +72,15 @@ class Shop:
             .provide(ORDER_VIEWS, self.orders_view)
             .provide(STOCK_VIEWS, self.stock_view)
             .provide(SALES_STORE, self.sales)
+            .provide(ALERT_VIEWS, self.alert_views)
+            .provide(NOTIFICATION_LOG, InMemoryNotificationLog())
+            .provide(NOTIFIER, self.notifier)
         )
 
-    def run(self, aggregate: Aggregate[Any, Any, Any], command: Any) -> None:
-        CommandService(aggregate, self.store, SERVICE_SETTINGS).execute(command, CTX)
+    def run(self, aggregate: Aggregate[Any, Any, Any], command: Any, *, at: datetime | None = None) -> None:
+        """Run `command` now, or as if at `at` (event time: what the fraud rules judge)."""
+        clock = (lambda: at) if at is not None else (lambda: datetime.now(UTC))
+        CommandService(aggregate, self.store, SERVICE_SETTINGS, clock=clock).execute(command, CTX)
 
     def settle(self) -> None:
         for _ in range(20):

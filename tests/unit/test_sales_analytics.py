@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from infra.topology import ORDER_STREAM
 from ledger import bootstrap
 from ledger.adapters.memory_read_models import InMemorySalesStore
 from ledger.application.orders import ORDER
@@ -15,8 +16,10 @@ from ledger.application.pipeline.analytics import sales_report
 from ledger.components import SALES_STORE
 from ledger.domain.orders import CancelOrder, Line, PlaceOrder, ReceivePayment
 from ledger.domain.sales import ProductSales, SalesFigures
+from ledger.entrypoints import analytics
 from ledger.kernel.components import Root
 from ledger.rebuild import rebuild
+from tests.unit.pipeline_support import invoke, kinesis_event
 from tests.unit.shop_support import Shop
 
 
@@ -56,3 +59,14 @@ def test_figures_equal_the_sums_over_the_events_and_a_rebuild_gives_the_same(sho
     assert rebuild(["sales"], fresh) == {"sales": 8}  # the order events that move a figure
     assert rebuilt.minutes_ == shop.sales.minutes_
     assert rebuilt.products_ == shop.sales.products_
+
+
+def test_an_event_delivered_twice_within_one_batch_counts_once(shop: Shop) -> None:
+    shop.run(ORDER, PlaceOrder("o-1", "c-1", "USD", (Line("sku-a", 2, 1_000),)))
+    shop.run(ORDER, ReceivePayment("o-1", "p-1", 2_000, "card"))
+    shop.settle()
+    once = dict(shop.sales.minutes_)
+    messages = shop.bus.streams[ORDER_STREAM.name]
+    assert invoke(analytics.lambda_handler, kinesis_event(messages + messages)) == []  # a producer's retry
+    assert shop.sales.minutes_ == once
+    assert sum(f.orders_paid for f in once.values()) == 1

@@ -47,16 +47,16 @@ class CountersTable:
     def add(self, increments: Sequence[tuple[str, Increment]]) -> int:
         """Add each (event id, increment) whose event was not added before; how many events were new. An event's
         increments all go into one transaction with its marker (so one event's must fit: at most 99 items)."""
-        by_event: dict[str, list[Increment]] = {}
-        for event_id, increment in increments:
-            by_event.setdefault(event_id, []).append(increment)
+        by_event: dict[str, dict[tuple[Any, ...], Increment]] = {}
+        for event_id, increment in increments:  # an event listed twice (delivered twice in a batch) adds once
+            by_event.setdefault(event_id, {}).setdefault(_key_of(increment), increment)
         added, chunk, size = 0, dict[str, list[Increment]](), 0
         for event_id, parts in by_event.items():
-            needed = 1 + len({_key_of(part) for part in parts})
+            needed = 1 + len(parts)
             if chunk and size + needed > _ITEMS_PER_TRANSACTION:
                 added += self._add_chunk(chunk)
                 chunk, size = {}, 0
-            chunk[event_id], size = parts, size + needed
+            chunk[event_id], size = list(parts.values()), size + needed
         return added + (self._add_chunk(chunk) if chunk else 0)
 
     def _add_chunk(self, chunk: dict[str, list[Increment]]) -> int:

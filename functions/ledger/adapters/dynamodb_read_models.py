@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 _FEED: Final = "alerts"
+
 _TOTALS: Final = tuple(f.name for f in fields(DailyTotals))
 
 
@@ -27,7 +28,9 @@ class DynamoDBAlertViews:
         self._client, self._table = client, table
 
     def put_if_absent(self, alert: Alert) -> bool:
-        item = to_item(alert_body(alert)) | {
+        # What an alert is not about is left out: the by_account and by_order indexes hold only their own alerts.
+        body = {name: value for name, value in alert_body(alert).items() if value is not None}
+        item = to_item(body) | {
             "feed": {"S": _FEED},
             "raised_key": {"S": f"{alert.raised_at}#{alert.alert_id}"},
         }
@@ -41,11 +44,13 @@ class DynamoDBAlertViews:
             raise
         return True
 
-    def newest(self, *, account_id: str | None, limit: int) -> list[Alert]:
-        if account_id is None:
-            index, key, value = "newest", "feed", _FEED
-        else:
+    def newest(self, *, account_id: str | None = None, order_id: str | None = None, limit: int) -> list[Alert]:
+        if account_id is not None:
             index, key, value = "by_account", "account_id", account_id
+        elif order_id is not None:
+            index, key, value = "by_order", "order_id", order_id
+        else:
+            index, key, value = "newest", "feed", _FEED
         response = self._client.query(
             TableName=self._table,
             IndexName=index,

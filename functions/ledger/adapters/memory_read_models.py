@@ -71,8 +71,12 @@ class InMemoryAlertViews:
         self.alerts[alert.alert_id] = alert
         return True
 
-    def newest(self, *, account_id: str | None, limit: int) -> list[Alert]:
-        chosen = [a for a in self.alerts.values() if account_id is None or a.account_id == account_id]
+    def newest(self, *, account_id: str | None = None, order_id: str | None = None, limit: int) -> list[Alert]:
+        chosen = [
+            a
+            for a in self.alerts.values()
+            if (account_id is None or a.account_id == account_id) and (order_id is None or a.order_id == order_id)
+        ]
         return sorted(chosen, key=lambda a: (a.raised_at, a.alert_id), reverse=True)[:limit]
 
     def clear(self) -> int:
@@ -155,7 +159,7 @@ class InMemorySalesStore:
 
     def add(self, contributions: Sequence[tuple[str, Contribution]]) -> int:
         new = 0
-        for event_id, c in contributions:
+        for event_id, c in contributions:  # like the DynamoDB store: an event adds once, even listed twice
             if event_id in self.applied:
                 continue
             self.applied.add(event_id)

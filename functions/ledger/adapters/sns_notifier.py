@@ -19,13 +19,21 @@ class SnsNotifier:
     def publish(self, alert: Alert) -> str:
         response = self._client.publish(
             TopicArn=self._topic_arn,
-            Subject=f"Fraud alert: {alert.rule} on account {alert.account_id}"[:100],
+            Subject=f"Fraud alert: {alert.rule} on {_about(alert)}"[:100],
             Message=json.dumps(alert_body(alert)),
             MessageAttributes={
                 "alert_id": {"DataType": "String", "StringValue": alert.alert_id},
                 "rule": {"DataType": "String", "StringValue": alert.rule},
                 "severity": {"DataType": "String", "StringValue": alert.severity},
-                "account_id": {"DataType": "String", "StringValue": alert.account_id},
+            }
+            | {
+                name: {"DataType": "String", "StringValue": value}
+                for name in ("account_id", "order_id", "customer_id")
+                if (value := getattr(alert, name)) is not None
             },
         )
         return response["MessageId"]
+
+
+def _about(alert: Alert) -> str:
+    return f"account {alert.account_id}" if alert.account_id is not None else f"order {alert.order_id}"

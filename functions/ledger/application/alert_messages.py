@@ -15,7 +15,8 @@ def alert_to_json(alert: Alert) -> bytes:
 
 
 def alert_body(alert: Alert) -> dict[str, Any]:
-    return {
+    """The alert as its message (docs/schemas/alert-message.schema.json): an order alert adds what it is about."""
+    body: dict[str, Any] = {
         "alert_id": alert.alert_id,
         "rule": alert.rule,
         "severity": alert.severity,
@@ -25,6 +26,10 @@ def alert_body(alert: Alert) -> dict[str, Any]:
         "raised_at": alert.raised_at,
         "description": alert.description,
     }
+    for name in ("order_id", "customer_id", "currency"):
+        if getattr(alert, name) is not None:
+            body[name] = getattr(alert, name)
+    return body
 
 
 def alert_of(body: dict[str, Any]) -> Alert:
@@ -32,7 +37,7 @@ def alert_of(body: dict[str, Any]) -> Alert:
     if not isinstance(event_ids, list) or not all(isinstance(e, str) for e in event_ids):
         raise InvalidMessageError("event_ids must be a list of strings")
     try:
-        return from_json(Alert, {**body, "event_ids": tuple(event_ids)})
+        return from_json(Alert, {"account_id": None, **body, "event_ids": tuple(event_ids)})
     except CodecError as error:
         raise InvalidMessageError(str(error)) from error
 

@@ -18,7 +18,9 @@ class AlertViews(Protocol):
         """Store `alert` unless its id is already there; True when stored."""
         ...
 
-    def newest(self, *, account_id: str | None, limit: int) -> list[Alert]: ...
+    def newest(self, *, account_id: str | None = None, order_id: str | None = None, limit: int) -> list[Alert]:
+        """Newest first: all alerts, an account's, or an order's."""
+        ...
 
     def clear(self) -> int:
         """Remove every alert (a rebuild); returns how many."""

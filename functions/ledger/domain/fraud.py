@@ -42,14 +42,24 @@ class FraudRules:
 
 @dataclass(frozen=True)
 class Alert:
+    """A fraud alert on an account or on an order (and its customer): what it is about says which."""
+
     alert_id: str
     rule: str
     severity: Severity
-    account_id: str
-    amount: int  # the triggering transaction's amount (large_transaction) or the window's total (high_velocity)
+    account_id: str | None  # the account (an account alert), None for an order alert
+    amount: int  # minor units: the triggering amount, or the window's total (velocity rules)
     event_ids: tuple[str, ...]  # the events behind the alert, the triggering one last
     raised_at: str  # the triggering event's occurred_at: event time, never the clock
     description: str
+    order_id: str | None = None  # the order (an order alert)
+    customer_id: str | None = None  # the order's customer
+    currency: str | None = None  # the amount's currency, where the alert knows it
+
+    @property
+    def subject(self) -> str:
+        """What the alert is about (an account's or an order's id): its partition key on the alerts stream."""
+        return self.account_id or self.order_id or self.alert_id
 
 
 def alert_id(rule: str, triggering_event_id: str) -> str:

@@ -55,7 +55,7 @@ def detect(records: list[KinesisStreamRecord]) -> set[str]:
             for alert in event_alerts:
                 logger.info("alert raised", extra={"alert_id": alert.alert_id, "rule": alert.rule})
                 sources.append(first_source[event_id])
-                alerts.append((alert.account_id, alert_to_json(alert)))
+                alerts.append((alert.subject, alert_to_json(alert)))
     if alerts:
         count("AlertsRaised", len(alerts))
         refused = bootstrap.get(bootstrap.BUS).put(bootstrap.get(ALERTS_STREAM), alerts)

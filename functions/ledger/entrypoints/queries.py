@@ -1,6 +1,7 @@
 """The query function: state (current or temporal) and history reads, the read models, health, the OpenAPI document,
 and the API's $default route (unknown routes get the JSON 404 every other error has). The account routes are here;
-the read models' and the orders, inventory and shipments routes are Routers of their own."""
+the read models', the orders, inventory and shipments routes, and the sales report and dashboard page are Routers
+of their own."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ledger import bootstrap
 from ledger.application.accounts import ACCOUNT
-from ledger.entrypoints.http import order_queries
+from ledger.entrypoints.http import analytics_routes, order_queries
 from ledger.entrypoints.http.aggregate_routes import read_history, read_state
 from ledger.entrypoints.http.errors import register_error_handlers
 from ledger.entrypoints.http.openapi import openapi_document
@@ -28,7 +29,8 @@ app = APIGatewayHttpResolver()
 register_error_handlers(app, logger)
 app.include_router(read_model_routes)
 app.include_router(order_queries.router)
-bootstrap.start(ACCOUNTS, *READ_MODELS, *order_queries.PARTS)
+app.include_router(analytics_routes.router)
+bootstrap.start(ACCOUNTS, *READ_MODELS, *order_queries.PARTS, *analytics_routes.PARTS)
 
 
 @app.get("/accounts/<account_id>")

@@ -53,6 +53,10 @@ class Projection(Protocol):
         """Start replaying one aggregate's history."""
         ...
 
+    def complete(self) -> int:
+        """Write what needs every stream replayed first (e.g. rules across aggregates); how many rows."""
+        ...
+
 
 class StateProjection(Generic[S]):
     """Each aggregate's newest state, from the state every stored event carries: a row moves to a newer version and
@@ -87,6 +91,9 @@ class StateProjection(Generic[S]):
 
     def replay(self, stream: StreamId) -> Replay:
         return _NewestState(self, stream.aggregate_id)
+
+    def complete(self) -> int:
+        return 0
 
 
 @dataclass
@@ -128,6 +135,8 @@ def rebuild(
                         replay.feed(page)
             for name, replay in replays.items():
                 counts[name] += replay.finish()
+    for name, projection in projections.items():
+        counts[name] += projection.complete()
     return counts
 
 

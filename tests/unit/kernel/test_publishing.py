@@ -78,6 +78,7 @@ def test_the_topology_routes_every_declared_aggregate_to_exactly_one_stream() ->
     assert routes == {
         "Account": TRANSACTIONS.name,
         "Order": "orders",
+        "Customer": "orders",
         "Stock": FULFILMENT_STREAM.name,
         "Shipment": FULFILMENT_STREAM.name,
     }
@@ -96,7 +97,7 @@ def test_malformed_routes_stop_the_publisher_at_its_start(value: str) -> None:
         Root({"EVENT_STREAMS": value}).start(bootstrap.EVENT_STREAMS)
 
 
-@pytest.mark.parametrize("value", ["{}", '{"Order": "orders", "Stock": "s", "Shipment": "s"}'])
+@pytest.mark.parametrize("value", ["{}", '{"Order": "orders", "Stock": "s", "Shipment": "s", "Customer": "c"}'])
 def test_a_declared_type_without_a_stream_stops_the_publisher_at_its_start(value: str) -> None:
     with pytest.raises(SettingsError, match="EVENT_STREAMS assigns no stream to Account"):
         Root({"EVENT_STREAMS": value}).start(bootstrap.PUBLISHER)

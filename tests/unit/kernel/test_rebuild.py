@@ -36,6 +36,7 @@ class Recording:
 
     pages: dict[str, list[list[int]]] = field(default_factory=dict)
     resets: int = 0
+    completed: int = 0
 
     @property
     def aggregate_types(self) -> frozenset[str]:
@@ -47,6 +48,10 @@ class Recording:
 
     def replay(self, stream: StreamId) -> _RecordingReplay:
         return _RecordingReplay(self.pages.setdefault(stream.aggregate_id, []))
+
+    def complete(self) -> int:
+        self.completed += 1
+        return 100
 
 
 @dataclass
@@ -79,8 +84,8 @@ def test_two_projections_share_one_paged_read_of_each_stream() -> None:
     counts = rebuild({"first": first, "second": second}, store, Registry([COUNTER]), page_size=2)
 
     assert first.pages == second.pages == {"c-1": [[1, 2], [3, 4], [5]], "c-2": [[1]]}
-    assert counts == {"first": 6, "second": 6}
-    assert (first.resets, second.resets) == (1, 1)
+    assert counts == {"first": 106, "second": 106}  # rows from each stream, then those completed after every stream
+    assert (first.resets, second.resets, first.completed, second.completed) == (1, 1, 1, 1)
     assert store.forward_reads == 4 + 2  # each stream's pages, then the empty read that ends it
 
 

@@ -25,6 +25,7 @@ def test_every_function_sees_the_streams_names_and_the_topics_arns() -> None:
     assert json.loads(environment["EVENT_STREAMS"]) == {  # the publisher's routing
         "Account": "account-transactions",
         "Order": "orders",
+        "Customer": "orders",
         "Stock": "fulfilment",
         "Shipment": "fulfilment",
     }

@@ -11,9 +11,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ledger.application.accounts import ACCOUNT
+from ledger.application.customers import CUSTOMER
+from ledger.application.orders import ORDER
+from ledger.application.pipeline.order_fraud import OrderAlertsReplay
 from ledger.application.ports import AlertViews
 from ledger.domain.accounts import MoneyDeposited, MoneyWithdrawn
 from ledger.domain.fraud import Alert, FraudRules, Transaction, TransactionKind, high_velocity, large_transaction
+from ledger.domain.order_fraud import OrderFraudRules
 from ledger.kernel.aggregate import RecordedEvent, Registry
 from ledger.kernel.ports import EventStore
 from ledger.kernel.records import EventRecord, StreamId
@@ -91,20 +95,27 @@ class FraudDetector:
 
 @dataclass
 class AlertsProjection:
-    """The alerts read model rebuilt from the event store with the fraud rules the live consumer applies."""
+    """The alerts read model rebuilt from the event store with the fraud rules the live consumers apply: accounts'
+    and orders' (the order velocity rule, across a customer's orders, once every order is replayed)."""
 
     views: AlertViews
     rules: FraudRules
+    order_rules: OrderFraudRules
 
     @property
     def aggregate_types(self) -> frozenset[str]:
-        return frozenset({ACCOUNT.type})
+        return frozenset({ACCOUNT.type, ORDER.type, CUSTOMER.type})
 
     def reset(self) -> int:
         return self.views.clear()
 
-    def replay(self, stream: StreamId) -> _AlertsReplay:
-        return _AlertsReplay(self.views, self.rules, deque(maxlen=self.rules.velocity_count + 1))
+    def replay(self, stream: StreamId) -> _AlertsReplay | OrderAlertsReplay:
+        if stream.aggregate_type == ACCOUNT.type:
+            return _AlertsReplay(self.views, self.rules, deque(maxlen=self.rules.velocity_count + 1))
+        return OrderAlertsReplay(self.views, self.order_rules)
+
+    def complete(self) -> int:
+        return 0
 
 
 @dataclass

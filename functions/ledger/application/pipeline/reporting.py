@@ -63,6 +63,9 @@ class ReportsProjection:
     def replay(self, stream: StreamId) -> _ReportsReplay:
         return _ReportsReplay(self.reporter)
 
+    def complete(self) -> int:
+        return 0
+
 
 @dataclass
 class _ReportsReplay:

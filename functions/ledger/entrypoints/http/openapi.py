@@ -1,5 +1,5 @@
-"""The OpenAPI 3.1 document, built from the operations (operations.py, order_operations.py) and the schemas
-(schemas.py, order_schemas.py).
+"""The OpenAPI 3.1 document, built from the operations (operations.py, order_operations.py, analytics_operations.py)
+and the schemas (schemas.py, order_schemas.py, analytics_schemas.py).
 
 Tests check that these operations, the routes each function registers and the routes of the topology
 (infra/topology.py) are the same set, so the document cannot drift from what is deployed.
@@ -11,12 +11,13 @@ import re
 from functools import cache
 from typing import Any, Final
 
-from ledger.entrypoints.http import order_schemas, schemas
+from ledger.entrypoints.http import analytics_schemas, order_schemas, schemas
+from ledger.entrypoints.http.analytics_operations import ANALYTICS_OPERATIONS
 from ledger.entrypoints.http.operations import ACCOUNT_OPERATIONS, OPS_OPERATIONS, Operation
 from ledger.entrypoints.http.order_operations import ORDER_OPERATIONS
 
-OPERATIONS: Final = (*ACCOUNT_OPERATIONS, *ORDER_OPERATIONS, *OPS_OPERATIONS)
-COMPONENTS: Final = {**schemas.COMPONENTS, **order_schemas.COMPONENTS}
+OPERATIONS: Final = (*ACCOUNT_OPERATIONS, *ORDER_OPERATIONS, *ANALYTICS_OPERATIONS, *OPS_OPERATIONS)
+COMPONENTS: Final = {**schemas.COMPONENTS, **order_schemas.COMPONENTS, **analytics_schemas.COMPONENTS}
 # Each path parameter, wherever it appears.
 PATH_PARAMETERS: Final[dict[str, dict[str, Any]]] = {
     "account_id": schemas.ID,
@@ -78,7 +79,9 @@ def _operation(operation: Operation) -> dict[str, Any]:
     status, description, schema = operation.success
     success: dict[str, Any] = {"description": description}
     if schema is not None:
-        success["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
+        success["content"] = {operation.media_type: {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
+    elif operation.media_type != "application/json":
+        success["content"] = {operation.media_type: {"schema": {"type": "string"}}}
     if schema in _STATES:
         success["headers"] = {"ETag": {"description": 'The version, e.g. "3"', "schema": {"type": "string"}}}
     responses: dict[str, Any] = {str(status): success}

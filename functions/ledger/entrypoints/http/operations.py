@@ -22,6 +22,7 @@ class Operation:
     query: dict[str, Any] | None = None
     headers: tuple[str, ...] = ()
     tags: tuple[str, ...] = field(default=("accounts",))
+    media_type: str = "application/json"  # of the success response
 
 
 COMMAND_HEADERS: Final = ("Idempotency-Key", "If-Match", "X-Correlation-Id")

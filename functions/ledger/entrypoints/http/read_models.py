@@ -37,7 +37,11 @@ def list_accounts() -> Response[str]:
 @router.get("/alerts")
 def list_alerts() -> Response[str]:
     query = read_query(router.current_event.raw_event, schemas.ALERTS_QUERY)
-    alerts = bootstrap.get(ALERT_VIEWS).newest(account_id=query.get("account_id"), limit=query.get("limit", 20))
+    if "account_id" in query and "order_id" in query:
+        raise RequestValidationError([FieldError("order_id", "give either account_id or order_id, not both")])
+    alerts = bootstrap.get(ALERT_VIEWS).newest(
+        account_id=query.get("account_id"), order_id=query.get("order_id"), limit=query.get("limit", 20)
+    )
     return json_response({"alerts": [alert_body(alert) for alert in alerts]})
 
 

@@ -102,6 +102,7 @@ ALERTS_QUERY: Final[dict[str, Any]] = {
     "additionalProperties": False,
     "properties": {
         "account_id": ID,
+        "order_id": ID,
         "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
     },
 }
@@ -164,13 +165,19 @@ ALERT: Final[dict[str, Any]] = {
     "required": ["alert_id", "rule", "severity", "account_id", "amount", "event_ids", "raised_at", "description"],
     "properties": {
         "alert_id": {"type": "string", "format": "uuid"},
-        "rule": {"type": "string", "enum": ["large_transaction", "high_velocity"]},
+        "rule": {
+            "type": "string",
+            "enum": ["large_transaction", "high_velocity", "large_order", "order_velocity", "payment_anomaly"],
+        },
         "severity": {"type": "string", "enum": ["low", "medium", "high"]},
-        "account_id": {"type": "string"},
+        "account_id": {"type": ["string", "null"], "description": "The account of an account alert (else null)"},
         "amount": {"type": "integer", "description": "Minor units"},
         "event_ids": {"type": "array", "items": {"type": "string"}},
         "raised_at": {"type": "string", "format": "date-time", "description": "The triggering event's time"},
         "description": {"type": "string"},
+        "order_id": {"type": "string", "description": "The order of an order alert"},
+        "customer_id": {"type": "string", "description": "The customer of an order alert"},
+        "currency": {"type": "string", "description": "The amount's currency (order alerts)"},
     },
 }
 ALERTS_PAGE: Final[dict[str, Any]] = {

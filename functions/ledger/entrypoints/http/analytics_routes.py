@@ -1,0 +1,63 @@
+"""The sales report and the live dashboard page: a Router the query function includes.
+
+GET /analytics/sales reads the sales read model (minute figures per currency, fed by the analytics consumer: it
+trails the orders by the pipeline's delay). GET /dashboard answers the page (functions/ledger/dashboard/index.html,
+packaged with the code and read once per process), which polls the API itself.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from typing import Final
+
+from aws_lambda_powertools import Tracer
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from ledger import bootstrap
+from ledger.application.pipeline.analytics import sales_report
+from ledger.components import SALES_STORE
+from ledger.entrypoints.http.analytics_query import report_body, sales_query
+from ledger.entrypoints.http.analytics_schemas import SALES_QUERY
+from ledger.entrypoints.http.responses import json_response
+from ledger.entrypoints.http.validation import read_query
+
+tracer = Tracer()
+router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+PARTS: Final = (SALES_STORE,)
+TOP_PRODUCTS: Final = 5
+HTML: Final = "text/html; charset=utf-8"
+# The page's own script and styles are inline; it talks to its own origin (or, deployed, to the API and Cognito
+# that config.json names: CloudFront serves that copy with its own headers).
+PAGE_HEADERS: Final = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+@router.get("/analytics/sales")
+@tracer.capture_method
+def get_sales() -> Response[str]:
+    query = sales_query(read_query(router.current_event.raw_event, SALES_QUERY), datetime.now(UTC))
+    tracer.put_annotation("currency", query.currency)
+    report = sales_report(
+        bootstrap.get(SALES_STORE), query.currency, query.start, query.end, bucket=query.bucket, top=TOP_PRODUCTS
+    )
+    return json_response(report_body(query, report))
+
+
+@router.get("/dashboard")
+def get_dashboard() -> Response[str]:
+    """The page; its query (?currency=) is the page's own, read by its script."""
+    return Response(200, HTML, dashboard_page(), PAGE_HEADERS)
+
+
+@cache
+def dashboard_page() -> str:
+    """The page, read from the package once per process."""
+    return resources.files("ledger").joinpath("dashboard", "index.html").read_text(encoding="utf-8")
