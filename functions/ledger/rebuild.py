@@ -1,4 +1,4 @@
-"""Rebuild read models from the event store: `python -m ledger.rebuild accounts alerts reports` (or `all`).
+"""Rebuild read models from the event store: `python -m ledger.rebuild accounts alerts reports ...` (or `all`).
 
 Replays every aggregate's events, oldest first, into the named projections with the consumers' own rules, to
 backfill a new read model or repair one. It reads the functions' environment variables (EVENT_TABLE_NAME,

@@ -11,11 +11,11 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import Ki
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ledger import bootstrap
-from ledger.application.alert_messages import alert_to_json
 from ledger.application.pipeline.fraud_detection import transaction_of
 from ledger.components import ALERTS_STREAM, FRAUD_DETECTOR
-from ledger.domain.fraud import Transaction
-from ledger.entrypoints.streams import count, failed_records_response, kinesis_data, record_id
+from ledger.domain.fraud import Alert, Transaction
+from ledger.entrypoints.alerting import put_alerts
+from ledger.entrypoints.streams import failed_records_response, kinesis_data, record_id
 from ledger.kernel.messages import InvalidMessageError, decode_message, parse_message
 
 logger = Logger()
@@ -41,8 +41,7 @@ def detect(records: list[KinesisStreamRecord]) -> set[str]:
         transaction = transaction_of(event) if event is not None else None
         if transaction is not None:
             by_account.setdefault(transaction.account_id, []).append((record_id(record), transaction))
-    sources: list[str] = []
-    alerts: list[tuple[str, bytes]] = []
+    alerts: list[tuple[str, Alert]] = []
     for account, entries in by_account.items():
         try:
             raised = bootstrap.get(FRAUD_DETECTOR).alerts_for_account([t for _, t in entries])
@@ -51,16 +50,8 @@ def detect(records: list[KinesisStreamRecord]) -> set[str]:
             failed.update(source for source, _ in entries)
             continue
         first_source = {t.event_id: source for source, t in reversed(entries)}
-        for event_id, event_alerts in raised.items():
-            for alert in event_alerts:
-                logger.info("alert raised", extra={"alert_id": alert.alert_id, "rule": alert.rule})
-                sources.append(first_source[event_id])
-                alerts.append((alert.subject, alert_to_json(alert)))
-    if alerts:
-        count("AlertsRaised", len(alerts))
-        refused = bootstrap.get(bootstrap.BUS).put(bootstrap.get(ALERTS_STREAM), alerts)
-        failed.update(sources[index] for index in refused)
-    return failed
+        alerts += [(first_source[event_id], alert) for event_id, found in raised.items() for alert in found]
+    return failed | put_alerts(alerts, logger)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -14,10 +14,10 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import Ki
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ledger import bootstrap
-from ledger.application.alert_messages import alert_to_json
 from ledger.application.pipeline.order_fraud import customer_reactions
 from ledger.components import ALERTS_STREAM, ORDER_FRAUD_DETECTOR, ORDER_FRAUD_RULES
-from ledger.entrypoints.streams import count, failed_records_response, kinesis_data, react_in_order, record_id
+from ledger.entrypoints.alerting import put_alerts
+from ledger.entrypoints.streams import failed_records_response, kinesis_data, react_in_order, record_id
 from ledger.kernel.aggregate import RecordedEvent
 from ledger.kernel.messages import InvalidMessageError, decode_message, parse_message
 
@@ -51,17 +51,7 @@ def detect(records: list[KinesisStreamRecord]) -> set[str]:
             events.append(event)
             source.setdefault(event.event_id, record_id(record))
     raised = bootstrap.get(ORDER_FRAUD_DETECTOR).alerts(events)  # the store failing fails the batch: it is retried
-    sources, alerts = [], []
-    for event_id, event_alerts in raised.items():
-        for alert in event_alerts:
-            logger.info("alert raised", extra={"alert_id": alert.alert_id, "rule": alert.rule, "order": alert.order_id})
-            sources.append(source[event_id])
-            alerts.append((alert.subject, alert_to_json(alert)))
-    if alerts:
-        count("AlertsRaised", len(alerts))
-        refused = bootstrap.get(bootstrap.BUS).put(bootstrap.get(ALERTS_STREAM), alerts)
-        failed.update(sources[index] for index in refused)
-    return failed
+    return failed | put_alerts(((source[event_id], a) for event_id, found in raised.items() for a in found), logger)
 
 
 @logger.inject_lambda_context(clear_state=True)
