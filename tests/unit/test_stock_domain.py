@@ -86,6 +86,22 @@ def test_shipping_takes_the_reserved_stock_off_hand() -> None:
     assert (shipped.on_hand, shipped.reserved, shipped.shipped, shipped.available) == (3, 0, 2, 3)
 
 
+def test_a_release_decided_on_a_stale_cache_still_releases_what_another_process_reserved() -> None:
+    # GIVEN two inventory processes (two warm Lambdas) that both cached the sku before an order reserved on it
+    store = InMemoryEventStore()
+    first, second = (CommandService(STOCK, store, service_settings()) for _ in range(2))
+    first.execute(Restock("sku-a", 5), CTX)
+    cached = first.cache.get("sku-a")
+    assert cached is not None
+    second.cache.put("sku-a", cached)
+    first.execute(Reserve("sku-a", "o-1", 1, 2), CTX)
+    # WHEN the other process releases the order: on its stale state the release finds nothing to release
+    outcome = second.execute(Release("sku-a", "o-1"), CTX)
+    # THEN the no-op was not trusted: decided again on a fresh load, the reservation is released
+    assert (outcome.version, outcome.state.reserved, outcome.state.reservations) == (3, 0, ())
+    assert second.reader.get("sku-a").reserved == 0
+
+
 ORDERS = ["o-1", "o-2", "o-3", "o-4"]
 commands = st.lists(
     st.one_of(

@@ -76,7 +76,7 @@ class StateCache(Generic[S]):
 
     A command may decide on a cached state without reading: the append is conditional on the next version being
     free, so a stale entry can only make it fail (then the command reloads), never write on a wrong base. A
-    refusal decided on a cached state is checked again on a fresh load before it is answered.
+    refusal or a no-op decided on a cached state is checked again on a fresh load before it is answered.
     """
 
     def __init__(self, size: int) -> None:

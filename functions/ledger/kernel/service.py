@@ -121,7 +121,7 @@ class CommandService(Generic[C, E, S]):
         self, loaded: Loaded[S], command: C, context: CommandContext, *, fresh: bool
     ) -> CommandOutcome[S] | None:
         """The outcome of deciding on `loaded` and appending; None when the decision must be taken again on a fresh
-        load (the append lost a race, or a refusal came from a cached state that may be stale)."""
+        load (the append lost a race, or a refusal or a no-op came from a cached state that may be stale)."""
         try:
             events = self._decide(loaded, command, context)
         except (DomainError, PreconditionFailedError):
@@ -131,8 +131,10 @@ class CommandService(Generic[C, E, S]):
             if earlier is None:
                 raise
             return earlier
-        if not events:  # nothing to record (the aggregate already is as asked): no idempotency record either,
-            return self._unchanged(loaded, command)  # so a repeat decides again, to the same nothing
+        if not events:  # nothing to record (the aggregate already is as asked): no idempotency record either, so
+            # a repeat decides again, to the same nothing. No append means no condition to catch a stale cached
+            # state (a release finding nothing another process reserved): a no-op is answered from a fresh load only.
+            return self._unchanged(loaded, command) if fresh else None
         pending = self._pending(loaded, command, events, context)
         try:
             self.store.append(pending.events, snapshot=pending.snapshot, idempotency=pending.idempotency)
