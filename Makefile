@@ -8,7 +8,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: run test lint typecheck unit integration infra e2e synth bench demo shop screenshot browser deps dev-deps lock clean
+.PHONY: run test lint typecheck unit integration infra e2e synth bench demo shop screenshot rebuild browser deps dev-deps lock clean
 
 run: deps ## start moto + the HTTP API on 127.0.0.1 ($$PORT, default 8000; $$AWS_PORT, default 4566)
 	$(PY) -m local $(ARGS)
@@ -51,6 +51,9 @@ shop: deps ## shop traffic against a running `make run` (ARGS="--rate 5 --durati
 screenshot: dev-deps browser ## docs/dashboard.png: sell for a while on a runtime of its own, photograph /dashboard
 	$(PY) -m local.screenshot $(ARGS)
 
+rebuild: deps ## rebuild read models against a running `make run` (ARGS="accounts alerts", default all; $$AWS_PORT)
+	$(PY) -m local.rebuild_cli $(ARGS)
+
 # The dashboard's browser test drives Debian's headless Chromium: installed here when missing (CI runs as root;
 # elsewhere through sudo).
 CHROMIUM := /usr/bin/chromium
@@ -64,8 +67,8 @@ browser: ## headless Chromium and chromedriver (Debian's chromium, chromium-driv
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; \
 	fi
 
-deps: $(VENV)/.run-deps
-dev-deps: $(VENV)/.dev-deps
+deps: $(VENV)/.run-deps $(VENV)/.functions-path
+dev-deps: $(VENV)/.dev-deps $(VENV)/.functions-path
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +79,12 @@ $(VENV)/.run-deps: requirements.txt constraints.txt | $(VENV)/bin/python
 
 $(VENV)/.dev-deps: requirements.txt requirements-dev.txt constraints.txt $(VENV)/.run-deps
 	$(PIP) install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+# functions/ on the venv's path (a .pth file), so that `python -m ledger.rebuild` and any `import ledger` work from
+# the repository's root (or anywhere) with the venv's python, as they do in the functions' packages.
+$(VENV)/.functions-path: | $(VENV)/bin/python
+	echo "$(CURDIR)/functions" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/ledger-functions.pth"
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -13,17 +13,28 @@ import time
 from importlib.metadata import version
 from typing import Any
 
-from bench import consumers, imports, lag, reads, throughput, traffic
+from bench import (
+    consumers,
+    dashboard,
+    imports,
+    lag,
+    order_calls,
+    order_consumers,
+    order_traffic,
+    reads,
+    throughput,
+    traffic,
+)
 from bench.aws import use_fake_credentials
 from bench.report import Note, Report, Row
+
+FIGURES = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
-    parser.add_argument(
-        "--only", type=int, action="append", choices=(1, 2, 3, 4, 5, 6), help="run only this figure (repeatable)"
-    )
+    parser.add_argument("--only", type=int, action="append", choices=FIGURES, help="run only this figure (repeatable)")
     parser.add_argument("--reads", type=_positive, default=21, help="state reads per account for figure 2 (default 21)")
     parser.add_argument(
         "--imports", type=_positive, default=5, help="fresh processes per subject for figure 3 (default 5)"
@@ -47,14 +58,28 @@ def main(argv: list[str] | None = None) -> int:
         help=f"deposits timed on the local runtime for figure 6 (default {lag.DEFAULT_COMMANDS})",
     )
     parser.add_argument(
+        "--shop-orders",
+        type=_positive,
+        default=order_traffic.DEFAULT_ORDERS,
+        help=f"orders in the shop traffic that feeds figure 8 (default {order_traffic.DEFAULT_ORDERS})",
+    )
+    parser.add_argument(
+        "--dashboard-payments",
+        type=_positive,
+        default=dashboard.DEFAULT_PAYMENTS,
+        help=f"payments timed on the local runtime for figure 9 (default {dashboard.DEFAULT_PAYMENTS})",
+    )
+    parser.add_argument(
         "--snapshot-interval",
         type=_positive,
         help="what-if: override the topology's SNAPSHOT_INTERVAL for figures 1, 2 and 4 (a note says so)",
     )
     args = parser.parse_args(argv)
-    figures = set(args.only or (1, 2, 3, 4, 5, 6))
+    figures = set(args.only or FIGURES)
     if args.consumer_events < traffic.MIN_EVENTS:
         parser.error(f"--consumer-events must be at least {traffic.MIN_EVENTS}")
+    if args.shop_orders < order_traffic.MIN_ORDERS:
+        parser.error(f"--shop-orders must be at least {order_traffic.MIN_ORDERS}")
 
     use_fake_credentials()
     report = Report(machine=machine())
@@ -72,6 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         _add(report, "consumers", consumers.run(events=args.consumer_events), figures)
     if 6 in figures:
         _add(report, "lag", lag.run(commands=args.lag_commands), figures)
+    if 7 in figures:
+        _add(report, "order_calls", order_calls.run(snapshot_interval=args.snapshot_interval), figures)
+    if 8 in figures:
+        _add(report, "order_consumers", order_consumers.run(orders=args.shop_orders), figures)
+    if 9 in figures:
+        _add(report, "dashboard", dashboard.run(payments=args.dashboard_payments), figures)
     report.details["seconds"] = round(time.perf_counter() - started, 1)
     print(report.json() if args.json else report.text())
     return 0

@@ -23,148 +23,52 @@ for the items before the account's first transaction of the batch: the rest of t
 
 from __future__ import annotations
 
-import importlib
-import os
-import statistics
-import sys
-import tempfile
-import time
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
-from moto import mock_aws
-
 from bench import effects, traffic
-from bench.aws import PIPELINE_WRITES, CallRecorder, Calls, Deployment, client, deploy_pipeline
+from bench.aws import client
+from bench.pipeline import FLOOR_REGION, NO_TARGET, Consumer, Poller, batches, deployed, upstream_first
 from bench.report import Note, Row, count, judged
-from bench.timing import collector_paused, timed
+from bench.timing import timed
 from infra.model import EventSource, Function
 from infra.topology import TOPOLOGY
 from ledger import bootstrap
 from ledger.application.accounts import ACCOUNT
-from ledger.kernel.components import Root
-from local.apigw import LambdaContext
-from local.environment import function_name
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_kinesis import KinesisClient
-    from mypy_boto3_sns import SNSClient
 
 DEFAULT_EVENTS: Final = 600
-FLOOR_REGION: Final = "us-west-2"
-NO_TARGET: Final = "info (the issue sets no target)"
 # Consumers that read the event store for their records; the reference row gives them the least reading they need.
 READERS: Final = frozenset({"fraud"})
-Handler = Callable[[dict[str, Any], Any], Any]
+# The account side of the pipeline: the event table's consumers, and those of the streams of account events and of
+# the alerts stream (which carries no aggregate's events). The order side's consumers are figure 8's.
+ACCOUNT_STREAMS: Final = frozenset(
+    stream.id for stream in TOPOLOGY.streams if ACCOUNT.type in stream.aggregate_types or not stream.aggregate_types
+)
 
 
-@dataclass
-class Region:
-    """The pipeline's resources in one region of moto, and the recorded clients the consumers (or the floor) use."""
-
-    dynamodb: DynamoDBClient
-    kinesis: KinesisClient
-    sns: SNSClient
-    recorder: CallRecorder
-    deployment: Deployment
-
-    @classmethod
-    def deploy(cls, region: str | None = None) -> Region:
-        dynamodb, kinesis, sns = (client(service, region) for service in ("dynamodb", "kinesis", "sns"))
-        return cls(
-            dynamodb, kinesis, sns, CallRecorder(dynamodb, kinesis, sns), deploy_pipeline(dynamodb, kinesis, sns)
-        )
-
-    def root(self) -> Root:
-        """The Lambda's composition root in this region: its settings from the deployment's environment, every part
-        built by it as deployed, on these (recorded) clients."""
-        return self.deployment.root(self.dynamodb, self.kinesis, self.sns)
-
-
-@dataclass
-class Consumer:
-    function: Function
-    source: EventSource
-    records: int = 0
-    batches: int = 0
-    seconds: float = 0.0  # in the handler
-    calls: Calls = field(default_factory=Calls)
-    floor_seconds: float = 0.0
-    floor_calls: Calls = field(default_factory=Calls)
-    reads_seconds: float = 0.0  # READERS: the least reading, by hand
-    reads: int = 0
-    batch_seconds: list[tuple[float, float, float]] = field(default_factory=list)  # (handler, floor, reads) each
-    failed: list[str] = field(default_factory=list)  # batchItemFailures' itemIdentifiers
-    log_bytes: int = 0  # what it printed (Powertools' logs and metrics): Lambda sends it to CloudWatch
-    pairs: int = 0  # distinct (account, batch): what one write per account per batch would send
-
-    @property
-    def name(self) -> str:
-        return self.function.id
-
-    @property
-    def unit(self) -> str:
-        return "alert" if self.source.source == "alerts" else "event"
-
-    @property
-    def per_second(self) -> float:
-        return self.records / self.seconds
-
-    @property
-    def ratio(self) -> float:
-        """Records per second over the floor's records per second, the same records: the median over the batches
-        (each batch's floor time over its handler time), so that a burst of load from elsewhere on the machine
-        during one side of one batch does not decide it."""
-        return statistics.median(floor / handler for handler, floor, _ in self.batch_seconds)
-
-    @property
-    def reference_ratio(self) -> float:
-        """The same with the least reading added to the floor (READERS)."""
-        return statistics.median((floor + reads) / handler for handler, floor, reads in self.batch_seconds)
-
-    def per_record(self) -> str:
-        """Each operation's calls per record, e.g. 'PutItem 1.00'."""
-        return (
-            " + ".join(f"{op} {count / self.records:.2f}" for op, count in sorted(self.calls.operations.items()))
-            or "no call"
-        )
-
-    def split(self) -> str:
-        """Per record: the time in each client call (botocore + moto) and outside them."""
-        each = 1000 / self.records
-        calls = ", ".join(f"{op} {self.calls.seconds_in(op) * each:.2f} ms" for op in sorted(self.calls.operations))
-        own = (self.seconds - self.calls.seconds) * each
-        return (
-            f"{self.name} {self.seconds * each:.2f} ms = {calls or 'no call'} in client calls + {own:.2f} ms "
-            f"outside them ({self.log_bytes / self.records:,.0f} bytes of logs); "
-            f"floor {self.floor_seconds * each:.2f} ms"
-        )
+def account_side(_: Function, source: EventSource) -> bool:
+    return source.kind == "dynamodb" or source.source in ACCOUNT_STREAMS
 
 
 def run(*, events: int = DEFAULT_EVENTS) -> tuple[list[Row], list[Note], dict[str, Any]]:
-    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", TOPOLOGY.environment["POWERTOOLS_SERVICE_NAME"])
     plan = traffic.plan(events)
-    with mock_aws(), _printed_to_file() as printed, warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="No application metrics to publish")
-        main, floor = Region.deploy(), Region.deploy(FLOOR_REGION)
+    with deployed() as pipeline:
+        main = pipeline.main
         setup = client("dynamodb")  # unrecorded: the commands, the reference reads, the checks
         service = main.deployment.root(setup).get(bootstrap.command_service(ACCOUNT))
         commands_seconds = timed(partial(traffic.execute, service, plan))
-        bootstrap.reset(main.root())  # before the handlers' modules are imported: they start on it
+        least_reads = (main.deployment.event_table, main.deployment.velocity_count + 2)
         consumers: list[Consumer] = []
-        try:
-            for function, source in traffic.upstream_first():
-                consumer = Consumer(function, source)
-                records = traffic.records_for(function, source, main.dynamodb, main.kinesis)
-                _drive(consumer, traffic.batches(source, records), main=main, floor=floor, setup=setup, printed=printed)
-                consumers.append(consumer)
-        finally:
-            bootstrap.reset()
+        for function, source in upstream_first(account_side):
+            consumer = Consumer(function, source)
+            records = Poller(function, source, main.dynamodb, main.kinesis).poll()
+            reference = partial(_least_reads, setup, least_reads) if consumer.name in READERS else None
+            pipeline.drive(consumer, batches(source, records), reference)
+            consumers.append(consumer)
         problems = [f"no record reached {c.name}" for c in consumers if not c.records]
         failed = sum(len(c.failed) for c in consumers)
         floor_failed = sum(1 for c in consumers for call in c.floor_calls.calls if call.failed)
@@ -206,20 +110,7 @@ def run(*, events: int = DEFAULT_EVENTS) -> tuple[list[Row], list[Note], dict[st
         "check": check.text,
         **{
             c.name: {
-                "records": c.records,
-                "batches": c.batches,
-                "batch_size": c.source.batch_size,
-                "seconds": c.seconds,
-                "per_second": c.per_second if c.records else None,
-                "floor_seconds": c.floor_seconds,
-                "batch_seconds": c.batch_seconds,
-                "floor_client_seconds": {op: c.floor_calls.seconds_in(op) for op in sorted(c.floor_calls.operations)},
-                "ratio": c.ratio if c.records else None,
-                "operations": dict(c.calls.operations),
-                "client_seconds": {op: c.calls.seconds_in(op) for op in sorted(c.calls.operations)},
-                "floor_operations": dict(c.floor_calls.operations),
-                "log_bytes": c.log_bytes,
-                "account_batch_pairs": c.pairs,
+                **c.details(),
                 **({"reads": c.reads, "reads_seconds": c.reads_seconds} if c.name in READERS else {}),
             }
             for c in consumers
@@ -284,73 +175,26 @@ def _rows(consumers: list[Consumer], check: effects.Check) -> list[Row]:
     return rows
 
 
-def _drive(
-    consumer: Consumer,
-    batches: list[dict[str, Any]],
-    *,
-    main: Region,
-    floor: Region,
-    setup: DynamoDBClient,
-    printed: Callable[[], int],
-) -> None:
-    """Invoke the handler on each batch, then send the batch's writes again by hand (the floor), then (READERS) the
-    least reading by hand; each timed on its own."""
-    module, _, attribute = consumer.function.handler.rpartition(".")
-    handler: Handler = getattr(importlib.import_module(module), attribute)
-    topics = {main.deployment.notification_topic_arn: floor.deployment.notification_topic_arn}
-    least_reads = (main.deployment.event_table, main.deployment.velocity_count + 2)
-    printed_before = printed()
-    for event in batches:
-        context = LambdaContext(function_name(consumer.function))
-        consumer.records += len(event["Records"])
-        consumer.batches += 1
-        consumer.pairs += len(traffic.accounts_of(event))
-        first_transactions = traffic.first_transactions(event) if consumer.name in READERS else {}
-        with collector_paused():
-            with main.recorder.recording() as calls:
-                start = time.perf_counter()
-                response = handler(event, context)
-                seconds = time.perf_counter() - start
-            writes = [call for call in calls.calls if call.operation in PIPELINE_WRITES and not call.failed]
-            with floor.recorder.recording() as floor_calls:
-                floor_seconds = timed(partial(_send_again, writes, floor, topics))
-            reads_seconds = timed(partial(_least_reads, setup, least_reads, first_transactions))
-        consumer.reads += len(first_transactions)
-        consumer.seconds += seconds
-        consumer.floor_seconds += floor_seconds
-        consumer.reads_seconds += reads_seconds
-        consumer.batch_seconds.append((seconds, floor_seconds, reads_seconds))
-        consumer.calls.calls += calls.calls
-        consumer.floor_calls.calls += floor_calls.calls
-        consumer.failed += [failure["itemIdentifier"] for failure in (response or {}).get("batchItemFailures", [])]
-    consumer.log_bytes = printed() - printed_before
-
-
-def _send_again(writes: list[Any], floor: Region, topics: dict[str, str]) -> None:
-    from botocore import xform_name
-
-    clients: dict[str, Any] = {"dynamodb": floor.dynamodb, "kinesis": floor.kinesis, "sns": floor.sns}
-    for call in writes:
-        params = call.params
-        if "TopicArn" in params:
-            params = {**params, "TopicArn": topics[params["TopicArn"]]}
-        getattr(clients[call.service], xform_name(call.operation))(**params)
-
-
-def _least_reads(dynamodb: DynamoDBClient, query: tuple[str, int], first_transactions: dict[str, int]) -> None:
-    """What the velocity rule needs at least: per account of the batch, the items before its first transaction in
-    the batch, newest first, `query` = (the event table, velocity count + 2 items: a snapshot may sit between
-    events); the rest of the window is in the batch (Kinesis keeps each account's order within a shard)."""
+def _least_reads(dynamodb: DynamoDBClient, query: tuple[str, int], event: dict[str, Any]) -> Callable[[], int]:
+    """What the velocity rule needs at least, for a batch: per account of the batch, the items before its first
+    transaction in the batch, newest first, `query` = (the event table, velocity count + 2 items: a snapshot may sit
+    between events); the rest of the window is in the batch (Kinesis keeps each account's order within a shard)."""
     table, limit = query
-    for account, version in first_transactions.items():
-        dynamodb.query(
-            TableName=table,
-            KeyConditionExpression="aggregate_id = :id AND seq < :version",
-            ExpressionAttributeValues={":id": {"S": account}, ":version": {"N": str(version)}},
-            ScanIndexForward=False,
-            ConsistentRead=True,
-            Limit=limit,
-        )
+    first_transactions = traffic.first_transactions(event)
+
+    def reads() -> int:
+        for account, version in first_transactions.items():
+            dynamodb.query(
+                TableName=table,
+                KeyConditionExpression="aggregate_id = :id AND seq < :version",
+                ExpressionAttributeValues={":id": {"S": account}, ":version": {"N": str(version)}},
+                ScanIndexForward=False,
+                ConsistentRead=True,
+                Limit=limit,
+            )
+        return len(first_transactions)
+
+    return reads
 
 
 def _moto_note(consumers: list[Consumer], reports_items: int) -> str:
@@ -398,24 +242,3 @@ def _coalescing_note(consumers: list[Consumer]) -> str:
         "(a state at version V already folds every event up to V), fraud detection reads each account's history "
         "once per batch: " + ", ".join(parts) + "."
     )
-
-
-@contextmanager
-def _printed_to_file() -> Iterator[Callable[[], int]]:
-    """Everything this process prints (file descriptor 1) goes to a temporary file meanwhile: the handlers'
-    structured logs and metrics, which Lambda sends to CloudWatch; yields a function that says how many bytes so far."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 1)
-
-        def size() -> int:
-            sys.stdout.flush()
-            return os.fstat(sink.fileno()).st_size
-
-        try:
-            yield size
-        finally:
-            sys.stdout.flush()
-            os.dup2(saved, 1)
-            os.close(saved)

@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -29,6 +30,8 @@ from bench.report import Note, Row
 
 if TYPE_CHECKING:
     from tests.e2e.client import ApiClient
+
+Result = tuple[list[Row], list[Note], dict[str, Any]]
 
 DEFAULT_COMMANDS: Final = 200
 ACCOUNTS: Final = 4
@@ -68,12 +71,24 @@ class Sightings:
         return None
 
 
-def run(*, commands: int = DEFAULT_COMMANDS) -> tuple[list[Row], list[Note], dict[str, Any]]:
+def run(*, commands: int = DEFAULT_COMMANDS) -> Result:
+    def unavailable(reason: str, log: list[str]) -> Result:
+        return not_available(6, f"{METRIC}, p50 / p99", TARGET, reason, log)
+
+    return on_local_runtime("bench-lag-", lambda api, started: _measure(api, commands, started), unavailable)
+
+
+def on_local_runtime(
+    prefix: str, measure: Callable[[ApiClient, float], Result], unavailable: Callable[[str, list[str]], Result]
+) -> Result:
+    """`measure(api, seconds the start took)` on `python -m local --reset` started on free ports (the e2e suite's
+    `LocalRuntime`), its data in a temporary directory, the shell's chaos switches off; stopped afterwards. When it
+    cannot start or the measure cannot be taken (NotAvailableError), `unavailable(reason, the log's last lines)`."""
     try:
         from tests.e2e.local_runtime import LocalRuntime
     except ImportError as error:
-        return _unavailable(f"cannot import the e2e suite's runtime starter ({error})")
-    with tempfile.TemporaryDirectory(prefix="bench-lag-") as tmp:
+        return unavailable(f"cannot import the e2e suite's runtime starter ({error})", [])
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         no_chaos = {name: "" for name in os.environ if name.startswith("LOCAL_CHAOS")}  # the shell's switches, off
         runtime = LocalRuntime(Path(tmp) / "data", reset=True, log_path=Path(tmp) / "local.log", env=no_chaos)
         started = time.perf_counter()
@@ -81,12 +96,12 @@ def run(*, commands: int = DEFAULT_COMMANDS) -> tuple[list[Row], list[Note], dic
             runtime.start(timeout=START_TIMEOUT)
         except (RuntimeError, OSError) as error:
             lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-            return _unavailable(f"the local runtime did not start ({lines[0].rstrip(':')})", lines[1:])
+            return unavailable(f"the local runtime did not start ({lines[0].rstrip(':')})", lines[1:])
         start_seconds = time.perf_counter() - started
         try:
-            return _measure(runtime.client(), commands, start_seconds)
+            return measure(runtime.client(), start_seconds)
         except NotAvailableError as error:
-            return _unavailable(str(error), runtime.log_tail(3).splitlines())
+            return unavailable(str(error), runtime.log_tail(3).splitlines())
         finally:
             try:
                 runtime.stop()
@@ -94,12 +109,12 @@ def run(*, commands: int = DEFAULT_COMMANDS) -> tuple[list[Row], list[Note], dic
                 runtime.kill()
 
 
-def _measure(api: ApiClient, count: int, start_seconds: float) -> tuple[list[Row], list[Note], dict[str, Any]]:
+def _measure(api: ApiClient, count: int, start_seconds: float) -> Result:
     run_id = uuid.uuid4().hex[:8]
     accounts = [f"lag-{run_id}-{number}" for number in range(ACCOUNTS)]
     opened = time.perf_counter()
     for account in accounts:
-        _command(api, "/accounts", {"owner": "Bench", "initial_balance": 0, "account_id": account})
+        post_command(api, "/accounts", {"owner": "Bench", "initial_balance": 0, "account_id": account})
     _wait_visible(api, accounts)  # untimed: the first invocations start the workers (cold starts)
     first_seen = time.perf_counter() - opened
 
@@ -113,7 +128,7 @@ def _measure(api: ApiClient, count: int, start_seconds: float) -> tuple[list[Row
         for number in range(count):
             account = accounts[number % ACCOUNTS]
             start = time.perf_counter()
-            body = _command(api, f"/accounts/{account}/deposits", {"amount": 100})
+            body = post_command(api, f"/accounts/{account}/deposits", {"amount": 100})
             sent.append(Command(account, int(body["version"]), start, time.perf_counter()))
             time.sleep(rng.expovariate(1 / MEAN_PAUSE))
         deadline = time.perf_counter() + GIVE_UP
@@ -135,7 +150,7 @@ def _measure(api: ApiClient, count: int, start_seconds: float) -> tuple[list[Row
             lags.append(max(0.0, seen - command.answered))
     if not lags:
         raise NotAvailableError(f"GET /accounts showed none of {count} deposits within {GIVE_UP:.0f} s")
-    p50, p99, worst = statistics.median(lags), _percentile(lags, 0.99), max(lags)
+    p50, p99, worst = statistics.median(lags), percentile(lags, 0.99), max(lags)
     poll = statistics.median(sightings.request_seconds) + POLL_PAUSE
     command_ms = statistics.median(c.answered - c.sent for c in sent) * 1000
     seen_text = f"{len(lags)} deposits" + (f", {missed} more not seen within {GIVE_UP:.0f} s" if missed else "")
@@ -180,7 +195,7 @@ def _measure(api: ApiClient, count: int, start_seconds: float) -> tuple[list[Row
     return rows, notes, details
 
 
-def _command(api: ApiClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
+def post_command(api: ApiClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
     response = api.post(path, body)
     if response.status not in (200, 201) or not isinstance(response.json, dict):
         raise NotAvailableError(f"POST {path} answered {response.status}: {response.body[:200]!r}")
@@ -220,7 +235,8 @@ def _poll(base_url: str, sightings: Sightings, stop: threading.Event) -> None:
         stop.wait(POLL_PAUSE)
 
 
-def _percentile(values: list[float], share: float) -> float:
+def percentile(values: list[float], share: float) -> float:
+    """The value below which `share` of the values fall (linear interpolation)."""
     ordered = sorted(values)
     position = share * (len(ordered) - 1)
     low = int(position)
@@ -228,9 +244,10 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def _unavailable(reason: str, log: list[str] | None = None) -> tuple[list[Row], list[Note], dict[str, Any]]:
-    """The row that says why figure 6 has no numbers, and the runtime's last log lines, if any."""
-    rows = [Row(f"{METRIC}, p50 / p99", f"not available: {reason}", TARGET, "info", figure=6)]
-    tail = [line[:300] for line in (log or [])[-3:]]
-    notes: list[Note] = [(6, "6: the local runtime's last log lines: " + " | ".join(tail))] if tail else []
+def not_available(figure: int, metric: str, target: str, reason: str, log: list[str]) -> Result:
+    """The row that says why a figure on the local runtime has no numbers, and the runtime's last log lines, if
+    any."""
+    rows = [Row(metric, f"not available: {reason}", target, "info", figure=figure)]
+    tail = [line[:300] for line in log[-3:]]
+    notes: list[Note] = [(figure, f"{figure}: the local runtime's last log lines: " + " | ".join(tail))] if tail else []
     return rows, notes, {"not_available": reason, "log_tail": tail}

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import statistics
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -14,14 +13,12 @@ from typing import TYPE_CHECKING, Any, Final
 from moto import mock_aws
 
 from bench import profiling
-from bench.aws import CallRecorder, Calls, deploy_tables, dynamodb_client
+from bench.aws import CallRecorder
+from bench.footprints import Footprint, Harness, command_context
 from bench.histories import DEPOSIT, AccountService, check_seeded, seed_account
 from bench.report import Note, Row, judged
-from bench.store import CountingStore
-from ledger import bootstrap
 from ledger.application.accounts import ACCOUNT
 from ledger.domain.accounts import DepositMoney
-from ledger.kernel.service import CommandContext, IdempotencyRequest
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -31,43 +28,31 @@ SHORT, LONG = HISTORIES[0], HISTORIES[-1]
 READ_RATIO_TARGET: Final = 1.2
 
 
-@dataclass(frozen=True)
-class Footprint:
-    calls: Calls
-    items_used: int
-
-    def describe(self) -> str:
-        return f"{self.calls.summary()} (items read {self.calls.items_read}, used {self.items_used})"
-
-    @property
-    def shape(self) -> tuple[tuple[tuple[str, int], ...], int]:
-        """What must not change with the history's length: the calls, and the items they read."""
-        return tuple(sorted(self.calls.operations.items())), self.calls.items_read
-
-    def within(self, *, reads: int, writes: int) -> bool:
-        return self.calls.reads <= reads and self.calls.writes <= writes
-
-
 @dataclass
 class Bench:
-    setup: DynamoDBClient  # unrecorded: seeding and raw probes
-    recorder: CallRecorder
-    store: CountingStore
+    harness: Harness
     service: AccountService
-    table: str
     accounts: dict[int, str] = field(default_factory=dict)
 
+    @property
+    def setup(self) -> DynamoDBClient:
+        return self.harness.setup
+
+    @property
+    def recorder(self) -> CallRecorder:
+        return self.harness.recorder
+
+    @property
+    def table(self) -> str:
+        return self.harness.table
+
     def footprint(self, operation: Callable[..., object], *args: object) -> Footprint:
-        used = self.store.items_used
-        with self.recorder.recording() as calls:
-            operation(*args)
-        return Footprint(calls, self.store.items_used - used)
+        return self.harness.footprint(operation, *args)
 
     def command(self, account_id: str, *, cold: bool, idempotent: bool = False) -> Footprint:
         """One deposit; cold: as a process that has not seen the account (its state cache has no entry for it)."""
-        if cold:
-            self.service.cache.forget(account_id)
-        return self.footprint(self.service.execute, _deposit(account_id), _context(idempotent=idempotent))
+        context = command_context(idempotent=idempotent)
+        return self.harness.command(ACCOUNT, _deposit(account_id), cold=cold, context=context)
 
 
 @dataclass(frozen=True)
@@ -165,10 +150,10 @@ def run(*, snapshot_interval: int | None, reads: int) -> tuple[list[Row], list[N
         "state_cache_size": cache_size,
         "table_items": seeded,
         "seed_seconds": {"service": made, "moto": written},
-        "state_reads": {h: _footprint_details(f) for h, f in state_reads.items()},
-        "commands_cold_process": {h: _footprint_details(f) for h, f in cold.items()},
-        "commands_warm_process": {h: _footprint_details(f) for h, f in warm.items()},
-        "idempotent_command_cold_process": _footprint_details(idempotent),
+        "state_reads": {h: f.details() for h, f in state_reads.items()},
+        "commands_cold_process": {h: f.details() for h, f in cold.items()},
+        "commands_warm_process": {h: f.details() for h, f in warm.items()},
+        "idempotent_command_cold_process": idempotent.details(),
         "read_seconds": {h: times.total[h] for h in (SHORT, LONG)},
         "read_seconds_in_client": {h: times.in_client[h] for h in (SHORT, LONG)},
         "bare_query_seconds": {h: times.bare_query[h] for h in (SHORT, LONG)},
@@ -178,27 +163,16 @@ def run(*, snapshot_interval: int | None, reads: int) -> tuple[list[Row], list[N
 
 
 def _deploy(snapshot_interval: int | None) -> Bench:
-    """The service as the command function's composition root builds it (its settings from the deployment's
-    environment), on a recorded client, its event store seen through a CountingStore."""
-    setup = dynamodb_client()
-    deployment = deploy_tables(setup, snapshot_interval=snapshot_interval)
-    client = dynamodb_client()
-    recorder = CallRecorder(client)
-    root = deployment.root(client)
-    store = CountingStore(root.get(bootstrap.COMMAND_STORE))
-    root.provide(bootstrap.COMMAND_STORE, store)
-    bench = Bench(setup, recorder, store, root.get(bootstrap.command_service(ACCOUNT)), deployment.event_table)
+    """The account's service as the command function's composition root builds it (its settings from the
+    deployment's environment), on a recorded client, its event store seen through a CountingStore."""
+    harness = Harness.deploy(snapshot_interval)
+    bench = Bench(harness, harness.service(ACCOUNT))
     bench.accounts = {history: f"bench-{history}" for history in HISTORIES}
     return bench
 
 
 def _deposit(account_id: str) -> DepositMoney:
     return DepositMoney(account_id, DEPOSIT)
-
-
-def _context(*, idempotent: bool = False) -> CommandContext:
-    key = IdempotencyRequest(str(uuid.uuid4()), caller="bench", fingerprint="bench") if idempotent else None
-    return CommandContext(correlation_id="bench", causation_id="bench", idempotency=key)
 
 
 def _time_state_reads(bench: Bench, rounds: int) -> ReadTimes:
@@ -312,16 +286,6 @@ def _read_time_note(
         f"cProfile that sort is {sort_share[LONG]:.0%} vs {sort_share[SHORT]:.0%} of the Query's time); our code "
         f"outside the call {_ms(times.median_own(LONG))} vs {_ms(times.median_own(SHORT))}."
     )
-
-
-def _footprint_details(footprint: Footprint) -> dict[str, Any]:
-    return {
-        "operations": dict(footprint.calls.operations),
-        "reads": footprint.calls.reads,
-        "writes": footprint.calls.writes,
-        "items_read": footprint.calls.items_read,
-        "items_used": footprint.items_used,
-    }
 
 
 def _ms(seconds: float) -> str:

@@ -1,17 +1,20 @@
 """Least-privilege IAM statements from the topology: each function's access and the streams its mappings read.
 
-- TableAccess: only the listed DynamoDB actions, only on the table's ARN (and on its named local and global indexes
-  where the access says so), plus the KMS operations DynamoDB performs with the caller's credentials on the table key.
+- TableAccess: only the listed DynamoDB actions, only on the table's ARN and/or on its named local and global indexes
+  as the access says, plus the KMS operations DynamoDB performs with the caller's credentials on the table key.
 - StreamAccess: only the listed Kinesis actions on that stream's ARN, plus kms:GenerateDataKey (producers) or
   kms:Decrypt (readers) on the stream key.
 - TopicAccess: only the listed SNS actions on that topic's ARN, plus what SNS needs of the topic key to publish.
 - EventSource: what Lambda's poller calls with the function's role to read the source (a table's DynamoDB stream:
-  its stream ARN only; a Kinesis stream: its ARN only), the read half of the source's key, and sqs:SendMessage on the
-  mapping's on-failure queue (see `failure_destination_statement`).
+  DescribeStream, GetRecords, GetShardIterator on its stream ARN only, and dynamodb:ListStreams in a statement of its
+  own on '*', the one resource that action accepts; a Kinesis stream: its ARN only), the read half of the source's key,
+  and sqs:SendMessage on the mapping's on-failure queue (see `failure_destination_statement`).
 
-Every KMS statement names its key and holds only through the service that uses it (kms:ViaService). Deliberately not
-`Table.grant_read_data`, `Stream.grant_read` and friends: those add Scan, BatchGetItem, ListStreams on '*',
-SubscribeToShard, DescribeStreamConsumer and wildcard KMS actions nobody asked for.
+Every KMS statement names its key and holds only through the service that uses it (kms:ViaService). That includes the
+table key for a DynamoDB stream's readers: DynamoDB Streams decrypts stream records with the table's key, through
+DynamoDB, on behalf of the caller (see "Stream reads and the table key" below). Deliberately not
+`Table.grant_read_data`, `Stream.grant_read` and friends: those add Scan, BatchGetItem, SubscribeToShard,
+DescribeStreamConsumer and wildcard KMS actions nobody asked for.
 """
 
 from __future__ import annotations
@@ -45,8 +48,27 @@ DYNAMODB_STREAM_READ: Final = (
     "dynamodb:DescribeStream",
     "dynamodb:GetRecords",
     "dynamodb:GetShardIterator",
-    "dynamodb:ListStreams",
 )
+# The fourth action of that policy. It lists a table's streams, so it has no resource-level permissions (the Service
+# Authorization Reference gives it no resource type): granted on '*' in a statement of its own, so that the three
+# reads above stay on the stream ARN. cdk-nag's AwsSolutions-IAM5 finding for it is acknowledged in infra/functions.py.
+DYNAMODB_LIST_STREAMS: Final = ("dynamodb:ListStreams",)
+LIST_STREAMS_SID: Final = "DynamoDBListStreams"
+# Stream reads and the table key: the readers of a table's stream get kms:Decrypt and kms:DescribeKey on the table
+# key with the same kms:ViaService = dynamodb.<region>.amazonaws.com condition as the table's readers, and that works:
+# - AWS KMS Developer Guide, "How Amazon DynamoDB uses AWS KMS"
+#   (https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html): encryption at rest "also protects
+#   DynamoDB streams [...] Statements about tables in this topic apply to these objects, too"; DynamoDB decrypts the
+#   table key by calling KMS on behalf of the principal who accesses the table (the CloudTrail Decrypt event shows that
+#   principal, invokedBy dynamodb.amazonaws.com), and the AWS managed key aws/dynamodb, with which streams work,
+#   allows its use only under kms:ViaService = dynamodb.<region>.amazonaws.com.
+# - AWS KMS Developer Guide, "AWS KMS condition keys", kms:ViaService
+#   (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service): Amazon
+#   DynamoDB's ViaService name is dynamodb.AWS_region.amazonaws.com; DynamoDB Streams has no name of its own.
+# - DynamoDB Developer Guide, "DynamoDB encryption at rest usage notes"
+#   (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html): "DynamoDB streams
+#   are always encrypted with a table-level encryption key."
+# Only a deployment can show it for certain (docs/deploy.md says how to check): the local runtime has no KMS keys.
 # What Lambda reads a Kinesis stream with through a standard iterator (no enhanced fan-out: no SubscribeToShard).
 KINESIS_STREAM_READ: Final = (
     "kinesis:DescribeStream",
@@ -85,6 +107,8 @@ class _Policy:
         self._keys: dict[tuple[KeyService, str], set[str]] = {}
 
     def allow(self, sid: str, actions: Iterable[str], resources: list[str]) -> None:
+        if any(statement.sid == sid for statement in self.statements):
+            return  # e.g. ListStreams, needed once whatever the number of DynamoDB streams read
         self.statements.append(iam.PolicyStatement(sid=sid, actions=sorted(set(actions)), resources=resources))
 
     def key(self, service: KeyService, key: kms.IKey | None, actions: Iterable[str]) -> None:
@@ -130,7 +154,7 @@ def failure_destination_statement(sid: str, queue_arn: str) -> iam.PolicyStateme
 
 def _table_access(policy: _Policy, access: TableAccess, topology: Topology, resources: Resources) -> None:
     spec, table = topology.table(access.table), resources.tables[access.table]
-    arns = [table.table_arn]
+    arns = [] if access.indexes_only else [table.table_arn]
     if access.indexes:
         indexes = [index.name for index in spec.local_indexes] + [index.name for index in spec.global_indexes]
         arns += [f"{table.table_arn}/index/{name}" for name in indexes]
@@ -161,7 +185,8 @@ def _source_read(policy: _Policy, source: EventSource, resources: Resources) -> 
         if table.table_stream_arn is None:
             raise ValueError(f"table {source.source} has no stream to read")
         policy.allow(f"{pascal(source.source)}TableStreamRead", DYNAMODB_STREAM_READ, [table.table_stream_arn])
-        policy.key("dynamodb", table.encryption_key, KMS_READ_ACTIONS)
+        policy.allow(LIST_STREAMS_SID, DYNAMODB_LIST_STREAMS, ["*"])
+        policy.key("dynamodb", table.encryption_key, KMS_READ_ACTIONS)  # via DynamoDB: "Stream reads and the table key"
     else:
         stream = resources.streams[source.source]
         policy.allow(f"{pascal(source.source)}StreamRead", KINESIS_STREAM_READ, [stream.stream_arn])

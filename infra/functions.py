@@ -94,11 +94,21 @@ class LedgerFunctions(Construct):
             "cfn-lint", {"config": {"ignore_checks": ["W3005"]}}
         )
         Validations.of(role).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-IAM5[Resource::*]",
-                reason="Only X-Ray's xray:PutTraceSegments and xray:PutTelemetryRecords (added by active tracing) "
-                "use Resource '*': X-Ray supports no resource-level permissions for them. Every DynamoDB, "
-                "Kinesis, SNS, SQS, KMS and Logs statement names its resource.",
-            )
+            Acknowledgment(id="AwsSolutions-IAM5[Resource::*]", reason=_wildcard_reason(spec))
         )
         return function
+
+
+def _wildcard_reason(spec: Function) -> str:
+    """Why the role has statements on '*': X-Ray's (every function) and ListStreams (DynamoDB stream readers)."""
+    reason = (
+        "xray:PutTraceSegments and xray:PutTelemetryRecords (added by active tracing) use Resource '*': X-Ray "
+        "supports no resource-level permissions for them."
+    )
+    if any(source.kind == "dynamodb" for source in spec.event_sources):
+        reason += (
+            " So does dynamodb:ListStreams, which Lambda's poller calls with this role to find the table's stream: "
+            "it has no resource-level permissions, so it has a statement of its own and the stream reads "
+            "(DescribeStream, GetRecords, GetShardIterator) stay on the stream's ARN."
+        )
+    return reason + " Every other DynamoDB, Kinesis, SNS, SQS, KMS and Logs statement names its resource."

@@ -91,6 +91,12 @@ class TableAccess:
     table: str  # Table.id
     actions: tuple[str, ...]  # DynamoDB actions, e.g. ("dynamodb:Query",)
     indexes: bool = False  # whether the actions also apply to the table's indexes
+    # whether they apply to the indexes only, not to the table itself (a read model queried through its indexes)
+    indexes_only: bool = False
+
+    def __post_init__(self) -> None:
+        if self.indexes_only and not self.indexes:
+            raise ValueError(f"access to {self.table}: indexes_only without indexes grants nothing")
 
 
 @dataclass(frozen=True)

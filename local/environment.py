@@ -38,6 +38,11 @@ def function_name(function: Function) -> str:
     return f"ledger-{function.id}"
 
 
+def function_access_key(function: Function) -> str:
+    """The fake access key the function's execution environments sign with: the runtime's own (`local`) and its id."""
+    return f"local-{function.id}"
+
+
 def function_arn(function: Function, region: str) -> str:
     return f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT_ID}:function:{function_name(function)}"
 
@@ -79,9 +84,11 @@ def resource_environment(topology: Topology, *, endpoint_url: str, region: str) 
 
 def function_environment(topology: Topology, function: Function, *, endpoint_url: str, region: str) -> dict[str, str]:
     """What the deployed function sees, pointed at moto (`resource_environment`), plus what the Lambda service
-    sets."""
+    sets. Its access key is its own (`local-<function id>`, as its role is its own), so that moto's requests say
+    which function made them (local/aws_calls.py)."""
     return {
         **resource_environment(topology, endpoint_url=endpoint_url, region=region),
+        "AWS_ACCESS_KEY_ID": function_access_key(function),
         "AWS_LAMBDA_FUNCTION_NAME": function_name(function),
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",

@@ -18,6 +18,9 @@ What it does, step by step (`ShardConsumer.step`):
      more is split in two and each half retried in turn; splitting does not use up the retry quota;
    - after a record's `retry_attempts` retries (-1: forever), the batch that failed last is sent to the on-failure
      destination (Lambda's invocation record) and the shard moves past it.
+5. Reports its checkpoint when it moved (`on_checkpoint`): the sequence number of the last record it is done with,
+   every record up to it being delivered and answered, filtered out or given up (local/checkpoints.py keeps it
+   across restarts; a consumer started at a checkpoint reads on after it).
 Chaos (local/chaos.py) acts in step 4.
 """
 
@@ -54,6 +57,7 @@ class ShardReader(Protocol):
 
 Invoke = Callable[[dict[str, Any], str], Any]  # (event, request id) -> the handler's result; raises FunctionError
 Send = Callable[[dict[str, Any]], None]  # sends an on-failure record to the mapping's destination
+OnCheckpoint = Callable[[str], None]  # the consumer's new checkpoint (a sequence number); returns when it is kept
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,7 @@ class Stats:
     discarded_records: int = 0
     chaos: dict[str, int] = field(default_factory=dict)
     pending: int = 0  # read, not yet checkpointed
+    checkpoint: str | None = None  # the sequence number of the last record done with (all before it are too)
     in_flight: bool = False
     last_activity_at: float = 0.0  # when an invocation or a discard last ended
     idle_checked_at: float = 0.0  # when the shard was last read with nothing new and nothing pending
@@ -135,7 +140,10 @@ class ShardConsumer:
         chaos: ChaosDice | None = None,
         clock: Callable[[], float] = time.time,
         retry_delay: float = RETRY_DELAY_SECONDS,
+        position: str | None = None,
+        on_checkpoint: OnCheckpoint | None = None,
     ) -> None:
+        """`position`: the sequence number the reader starts after (the checkpoint resumed from), if known."""
         self.mapping = mapping
         self.source = mapping.source
         self._reader = reader
@@ -146,18 +154,36 @@ class ShardConsumer:
         self._clock = clock
         self._retry_delay = retry_delay
         self._filters: tuple[Pattern, ...] = mapping.source.filters
-        self._pending: deque[tuple[StreamRecord, float]] = deque()  # (record, when it was read)
+        # (record, when it was read, the sequence number of the record read before it: the checkpoint once it is
+        # the head of the shard and everything before it is done)
+        self._pending: deque[tuple[StreamRecord, float, str | None]] = deque()
+        self._last_read = position  # the sequence number of the last record read
+        self._on_checkpoint = on_checkpoint
         self._ranges: list[int] = []  # sizes of the bisected batches still to retry, the next one last
         self._attempts = 0  # failed invocations of the head record that count toward its retry quota
         self._invocations = 0  # invocations since the head record last changed
         self._retry_at: float | None = None  # the head batch failed: retry it then, without a batching window
-        self.stats = Stats()
+        self.stats = Stats(checkpoint=position)
         self._log = {"mapping": mapping.name, "shard": reader.shard_id}
 
     # --- one step ----------------------------------------------------------------------------------------------
 
+    @property
+    def position(self) -> str | None:
+        """The checkpoint: the sequence number of the last record done with (None: none read yet, no start known)."""
+        return self._pending[0][2] if self._pending else self._last_read
+
     def step(self) -> float:
         """Do what is due now; returns how long to wait before the next step (0: go on at once)."""
+        delay = self._step()
+        position = self.position
+        if position is not None and position != self.stats.checkpoint:
+            if self._on_checkpoint is not None:
+                self._on_checkpoint(position)
+            self.stats.checkpoint = position
+        return delay
+
+    def _step(self) -> float:
         now = self._clock()
         read = self._read(now)
         if not self._pending:
@@ -174,7 +200,7 @@ class ShardConsumer:
             waited = now - self._pending[0][1]
             if waited < window:
                 return min(self.mapping.poll_seconds, window - waited)
-        batch = [record for record, _ in islice(self._pending, limit)]
+        batch = [record for record, _, _ in islice(self._pending, limit)]
         self.stats.in_flight = True
         try:
             outcome = self._deliver(batch)
@@ -193,8 +219,9 @@ class ShardConsumer:
         records = self._reader.read(min(room, 10_000))
         self.stats.read += len(records)
         for record in records:
+            previous, self._last_read = self._last_read, record.sequence_number
             if accepts(self._filters, self._filter_view(record)):
-                self._pending.append((record, now))
+                self._pending.append((record, now, previous))
             else:
                 self.stats.filtered_out += 1
         self.stats.pending = len(self._pending)
@@ -314,7 +341,7 @@ class ShardConsumer:
         if maximum < 0:
             return False
         expired: list[StreamRecord] = []
-        for record, _ in self._pending:
+        for record, _, _ in self._pending:
             if now - record.arrival <= maximum or len(expired) == self.source.batch_size:
                 break
             expired.append(record)

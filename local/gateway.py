@@ -236,8 +236,9 @@ class _Handler(BaseHTTPRequestHandler):
             },
         )
 
-    # BaseHTTPRequestHandler dispatches on these names; API Gateway forwards every method.
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve  # noqa: N815
+    # BaseHTTPRequestHandler dispatches on these names; API Gateway forwards every method (one no route has goes to
+    # the $default route, whose function answers 405 for a known path).
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_TRACE = do_QUERY = _serve  # noqa: N815
 
     def _forwarded_headers(self) -> list[tuple[str, str]]:
         present = {name.lower() for name in self.headers}

@@ -4,11 +4,15 @@ How it works:
 - On start, the tables are created without streams and every journal is put back into moto: its lines in order
   (a later write of a key wins, a delete removes it), minus the records whose TTL attribute has passed (DynamoDB
   would have expired them). Then each durable table's stream is turned on (NEW_IMAGE; the idempotency table has no
-  stream in the deployed topology, so its local copy gets one for this purpose only): the streams hold this run's
-  writes only, so nothing reloaded is journaled twice.
-- The journal drains the streams into the files (one JSON object a line, DynamoDB JSON as on the wire) and fsyncs
-  them: after every request that may write, before its response is sent (the gateway calls `drain`), every second
-  for writes made by other clients (`aws --endpoint-url ...`), and on shutdown. It reads the streams in process
+  stream in the deployed topology, so its local copy gets one for this purpose only) and numbered on from the last
+  record journaled, so sequence numbers keep growing across restarts as in DynamoDB. The records some event source
+  mapping has not finished (after the lowest checkpoint on the stream, local/checkpoints.py) are put back at the
+  head of the stream with their sequence numbers (local/moto_streams.py): the mappings resume from where they
+  stopped, while the reload itself is not replayed as new writes.
+- The journal drains the streams into the files (one JSON object a line, DynamoDB JSON as on the wire, with the
+  record's sequence number, event name, id and time) and fsyncs them: after every request that may write, before
+  its response is sent (the gateway calls `drain`), before every checkpoint is written, every second for writes
+  made by other clients (`aws --endpoint-url ...`), and on shutdown. It reads the streams in process
   (`MotoServer.stream_records`, which says why not through the Streams API).
 - A line torn by a crash (no newline at the end of the file) is cut off on start; any other unreadable line stops the
   start with a message, rather than losing data silently.
@@ -20,27 +24,30 @@ from __future__ import annotations
 import base64
 import fcntl
 import json
-import os
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from infra.topology import Table
 from local.dynamodb_streams import StreamCursor, StreamSource, wire_json
+from local.files import JournalError, append_synced, read_lines
+from local.files import line as json_line
 from local.logs import log
-from local.resources import enable_stream
+from local.moto_streams import restore_dynamodb_stream
+from local.resources import enable_stream, local_stream_view
+from local.stream_events import epoch_seconds
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+__all__ = ["DataDirInUseError", "Journal", "JournalError"]
+
 _BATCH = 25  # BatchWriteItem's limit
-
-
-class JournalError(RuntimeError):
-    """A journal cannot be read back (the runtime refuses to start rather than lose data)."""
 
 
 class DataDirInUseError(RuntimeError):
@@ -52,6 +59,14 @@ class _Stream:
     table: Table
     file: IO[str]
     cursor: StreamCursor  # at the last record written
+
+
+@dataclass
+class _Reloaded:
+    """What a table's journal says about its stream: the last sequence number, and the entries to put back on it."""
+
+    last: int | None = None
+    replay: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Journal:
@@ -74,6 +89,7 @@ class Journal:
         self._clock = clock
         self._poll_seconds = poll_seconds
         self._streams: list[_Stream] = []
+        self._reloaded: dict[str, _Reloaded] = {}
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._poller: threading.Thread | None = None
@@ -95,25 +111,80 @@ class Journal:
 
     # --- start: reload, then journal from the streams -------------------------------------------------------
 
-    def restore(self) -> dict[str, int]:
-        """Put every journaled item back into its (stream-less, empty) table; returns items per table id."""
+    def restore(self, replay_after: Mapping[str, int] | None = None) -> dict[str, int]:
+        """Put every journaled item back into its (stream-less, empty) table; returns items per table id.
+
+        `replay_after` (table name -> sequence number: the lowest checkpoint of the mappings reading its stream)
+        says which records `start` puts back on each stream: those after it. Tables not named get none."""
         restored = {}
         for table in self._tables:
-            items, expired = _live_items(table, self._read(table), now=self._clock())
+            reloaded = self._reloaded[table.id] = _Reloaded()
+            after = (replay_after or {}).get(table.local_name)
+            items, expired = _live_items(table, _tracked(self._read(table), reloaded, after), now=self._clock())
             for start in range(0, len(items), _BATCH):
                 self._batch_put(table, items[start : start + _BATCH])
             restored[table.id] = len(items)
-            log.info("journal restored", extra={"table": table.local_name, "items": len(items), "expired": expired})
+            log.info(
+                "journal restored",
+                extra={
+                    "table": table.local_name,
+                    "items": len(items),
+                    "expired": expired,
+                    "stream_records_put_back": len(reloaded.replay),
+                },
+            )
         return restored
 
-    def start(self) -> None:
-        """Turn the durable tables' streams on and journal what they carry from now on."""
+    def start(self, numbered_after: Mapping[str, int] | None = None) -> None:
+        """Turn the durable tables' streams on, numbered on from the last record journaled (and from
+        `numbered_after`, table name -> the highest checkpoint on its stream), with the records `restore` chose put
+        back at their head; journal what they carry from now on."""
         for table in self._tables:
             enable_stream(self._dynamodb, table)
-            cursor = StreamCursor(self._source, table.local_name, self._region)
+            reloaded = self._reloaded.get(table.id, _Reloaded())
+            last = max(
+                (n for n in (reloaded.last, (numbered_after or {}).get(table.local_name)) if n is not None),
+                default=None,
+            )
+            if last is not None:
+                records = [self._stream_record(table, entry) for entry in reloaded.replay]
+                try:
+                    restore_dynamodb_stream(table.local_name, self._region, records, last + 1)
+                except ValueError as error:
+                    raise JournalError(
+                        f"{self.path(table)} and the checkpoints disagree ({error}); move checkpoints.json away to "
+                        "start the event source mappings after the journaled records, or start with --reset"
+                    ) from error
+            cursor = StreamCursor(self._source, table.local_name, self._region, None if last is None else str(last))
             self._streams.append(_Stream(table, self.path(table).open("a", encoding="utf-8"), cursor))
         self._poller = threading.Thread(target=self._poll, name="journal", daemon=True)
         self._poller.start()
+
+    def _stream_record(self, table: Table, entry: Mapping[str, Any]) -> dict[str, Any]:
+        """A journaled write as moto's stream holds it (GetRecords' shape; wire JSON images)."""
+        keys = [table.partition_key.name, *([table.sort_key.name] if table.sort_key else [])]
+        item = entry.get("item") or {}
+        view = local_stream_view(table) or "KEYS_ONLY"
+        change: dict[str, Any] = {
+            "StreamViewType": view,
+            "ApproximateCreationDateTime": datetime.fromtimestamp(entry.get("at") or self._clock(), UTC).replace(
+                tzinfo=None
+            ),
+            "SequenceNumber": entry["seq"],
+            "SizeBytes": 0,
+            "Keys": entry.get("key") or {name: item[name] for name in keys if name in item},
+        }
+        if entry["op"] == "put" and view in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"):
+            change["NewImage"] = item
+        change["SizeBytes"] = len(json.dumps({k: v for k, v in change.items() if k != "ApproximateCreationDateTime"}))
+        return {
+            "eventID": entry.get("id") or uuid.uuid4().hex,
+            "eventName": entry.get("name") or ("INSERT" if entry["op"] == "put" else "REMOVE"),
+            "eventSource": "aws:dynamodb",
+            "eventVersion": "1.0",
+            "awsRegion": self._region,
+            "dynamodb": change,
+        }
 
     # --- running ---------------------------------------------------------------------------------------------
 
@@ -123,11 +194,8 @@ class Journal:
         with self._lock:
             for stream in self._streams:
                 lines = [_line(record) for record in stream.cursor.next()]
-                if lines:
-                    stream.file.write("".join(lines))
-                    stream.file.flush()
-                    os.fsync(stream.file.fileno())
-                    written += len(lines)
+                append_synced(stream.file, lines)
+                written += len(lines)
         return written
 
     def close(self) -> None:
@@ -152,36 +220,30 @@ class Journal:
     # --- reading back ----------------------------------------------------------------------------------------
 
     def _read(self, table: Table) -> Iterator[dict[str, Any]]:
-        path = self.path(table)
-        if not path.exists():
-            return
-        with path.open("r+b") as file:
-            content = file.read()
-            complete = content.rfind(b"\n") + 1
-            if complete < len(content):
-                log.warning(
-                    "journal ends with a torn line (a crash mid-write); cutting it off",
-                    extra={"file": str(path), "bytes": len(content) - complete},
-                )
-                file.truncate(complete)
-        for number, line in enumerate(content[:complete].splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-                if entry["op"] not in ("put", "delete"):
-                    raise ValueError(f"unknown op {entry['op']!r}")
-            except (ValueError, KeyError, TypeError) as error:
-                raise JournalError(
-                    f"{path}:{number} is not a journal line ({error}); repair or move the file, or start with --reset"
-                ) from error
-            yield entry
+        return read_lines(self.path(table), _check)
 
     def _batch_put(self, table: Table, items: list[dict[str, Any]]) -> None:
         requests: list[dict[str, Any]] = [{"PutRequest": {"Item": item}} for item in items]
         while requests:
             response = self._dynamodb.batch_write_item(RequestItems=cast(Any, {table.local_name: requests}))
             requests = cast(list[dict[str, Any]], response.get("UnprocessedItems", {}).get(table.local_name, []))
+
+
+def _check(entry: dict[str, Any]) -> None:
+    if entry["op"] not in ("put", "delete"):
+        raise ValueError(f"unknown op {entry['op']!r}")
+
+
+def _tracked(entries: Iterator[dict[str, Any]], reloaded: _Reloaded, after: int | None) -> Iterator[dict[str, Any]]:
+    """`entries`, noting the highest sequence number and keeping those after `after` for the stream."""
+    for entry in entries:
+        seq = entry.get("seq")
+        if isinstance(seq, str) and seq.isdigit():
+            number = int(seq)
+            reloaded.last = number if reloaded.last is None else max(reloaded.last, number)
+            if after is not None and number > after:
+                reloaded.replay.append(entry)
+        yield entry
 
 
 def _live_items(table: Table, entries: Iterator[dict[str, Any]], *, now: float) -> tuple[list[dict[str, Any]], int]:
@@ -212,8 +274,13 @@ def _line(record: Mapping[str, Any]) -> str:
         entry: dict[str, Any] = {"op": "delete", "key": wire_json(change["Keys"])}
     else:
         entry = {"op": "put", "item": wire_json(change["NewImage"])}
-    entry["seq"] = change["SequenceNumber"]
-    return json.dumps(entry, separators=(",", ":")) + "\n"
+    entry |= {
+        "seq": change["SequenceNumber"],
+        "name": record["eventName"],
+        "id": record["eventID"],
+        "at": round(epoch_seconds(change["ApproximateCreationDateTime"]), 3),
+    }
+    return json_line(entry)
 
 
 def _from_json(item: Mapping[str, Any]) -> dict[str, Any]:

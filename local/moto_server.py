@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from local.aws_calls import recording
 from local.logs import log
 from local.moto_transactions import install as install_light_transactions
 
@@ -59,7 +60,8 @@ class MotoServer:
         )
 
         install_light_transactions()  # see local/moto_transactions.py: no table copy per transaction
-        self._app = SerializedApp(DomainDispatcherApplication(create_backend_app))
+        # Each request's caller, IAM action and resource go to $LOCAL_AWS_CALLS_FILE when set (local/aws_calls.py).
+        self._app = SerializedApp(recording(DomainDispatcherApplication(create_backend_app)))
         try:
             self._server: BaseWSGIServer = make_server(
                 host,

@@ -9,6 +9,11 @@ Message, MessageAttributes, TopicArn...): `<topic>-local`, which nothing here re
 Every second the pipeline's state goes to `<data-dir>/pipeline-status.json` (`python -m local.status` shows it):
 per mapping and shard the records read, delivered, retried and sent to the on-failure queue; `quiet` says whether
 everything is idle and has looked for new records since the last invocation anywhere ended.
+
+With `checkpoints` (local/checkpoints.py), each mapping's consumer on each shard starts after its checkpoint, if it
+has one, and keeps it each time it moves (a mapping without one starts at its starting position, and that is kept
+before any consumer runs). Stopping lets each consumer finish its invocation in flight and keep its checkpoint; it
+does not wait for the pipeline to drain: the next start resumes from the checkpoints.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any, Final
 
 from infra.topology import EventSource, Function, Topology
 from local.chaos import ChaosSettings
+from local.checkpoints import Checkpoints
 from local.dynamodb_streams import StreamCursor, StreamSource
 from local.environment import function_arn, function_name, kinesis_stream_arn, role_arn, topic_arn
 from local.esm import POLL_SECONDS, Invoke, ShardConsumer, ShardReader, SourceMapping
@@ -72,6 +78,7 @@ class Pipeline:
         region: str,
         chaos: ChaosSettings | None = None,
         status_path: Path | None = None,
+        checkpoints: Checkpoints | None = None,
     ) -> None:
         import boto3
 
@@ -80,6 +87,7 @@ class Pipeline:
         self._region = region
         self._chaos = chaos or ChaosSettings()
         self.status_path = status_path
+        self.checkpoints = checkpoints
 
         def client(service: str) -> Any:
             return boto3.client(service, endpoint_url=endpoint_url, region_name=region)  # type: ignore[call-overload]
@@ -149,15 +157,27 @@ class Pipeline:
                 )
             mapping = SourceMapping(name, function_arn(function, self._region), source, POLL_SECONDS[source.kind])
             send = self._sender(self.queues.failures[name])
-            for reader in self._readers(function, source):
+            for reader, position in self._readers(function, source, name):
                 consumer = ShardConsumer(
                     mapping,
                     reader,
                     invokers[function.id],
                     send,
                     chaos=self._chaos.dice(f"{name}/{reader.shard_id}"),
+                    position=position,
+                    on_checkpoint=self._keeper(name, source, reader.shard_id),
                 )
                 self.consumers.append(consumer)
+        if self.checkpoints is not None:  # where each consumer starts: it holds the records after it from now on
+            for consumer in self.consumers:
+                if consumer.position is not None:
+                    self.checkpoints.record(
+                        consumer.mapping.name,
+                        source_name(self.topology, consumer.source),
+                        consumer.shard_id,
+                        consumer.position,
+                    )
+            self.checkpoints.commit()
         for consumer in self.consumers:
             self._spawn(f"esm {consumer.mapping.name}", partial(self._consume, consumer))
         if self.queues.notification_logs:
@@ -169,34 +189,51 @@ class Pipeline:
         )
 
     def close(self) -> None:
+        """Stop every consumer after its invocation in flight, and keep their checkpoints."""
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=15)  # a consumer may be waiting for an invocation to end
         self._threads.clear()
+        if self.checkpoints is not None:
+            try:
+                self.checkpoints.close()  # any a failed commit left behind, then no more
+            except Exception:
+                log.exception("cannot keep the event source mappings' checkpoints")
         if self.consumers:
             self._write_status()
             self._log_stats(force=True)
 
-    def _readers(self, function: Function, source: EventSource) -> list[ShardReader]:
+    def _keeper(self, name: str, source: EventSource, shard_id: str) -> Callable[[str], None] | None:
+        """What keeps the consumer's checkpoint on disk, if anything does."""
+        if self.checkpoints is None:
+            return None
+        return partial(self.checkpoints.advance, name, source_name(self.topology, source), shard_id)
+
+    def _readers(self, function: Function, source: EventSource, mapping: str) -> list[tuple[ShardReader, str | None]]:
+        """A reader per shard of the source, after the mapping's checkpoint there or at its starting position;
+        with the checkpoint it starts from (the sequence number before the shard's first record at TRIM_HORIZON)."""
+        readers: list[tuple[ShardReader, str | None]] = []
         if source.kind == "dynamodb":
             table = self.topology.table(source.source).local_name
             stream_arn = self._dynamodb.describe_table(TableName=table)["Table"].get("LatestStreamArn")
             if not stream_arn:
                 raise RuntimeError(f"{function.id} reads the stream of {table}, which has none")
-            shards = self._dynamodb_streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
-            return [
-                DynamoDBShardReader(
+            for shard in self._dynamodb_streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
+                before_first = str(int(shard["SequenceNumberRange"]["StartingSequenceNumber"]) - 1)
+                dynamodb_reader = DynamoDBShardReader(
                     StreamCursor(self._streams, table, self._region),
                     shard_id=shard["ShardId"],
                     stream_arn=stream_arn,
                     region=self._region,
                     starting_position=source.starting_position,
+                    after=self._start_after(mapping, shard["ShardId"], source, before_first),
                 )
-                for shard in shards
-            ]
+                readers.append((dynamodb_reader, dynamodb_reader.position or before_first))
+            return readers
         name = self.topology.stream(source.source).name
-        return [
-            KinesisShardReader(
+        for shard in self._kinesis.list_shards(StreamName=name)["Shards"]:
+            before_first = str(max(int(shard["SequenceNumberRange"]["StartingSequenceNumber"]) - 1, 0))
+            kinesis_reader = KinesisShardReader(
                 self._kinesis,
                 stream_name=name,
                 shard_id=shard["ShardId"],
@@ -204,9 +241,18 @@ class Pipeline:
                 region=self._region,
                 invoke_identity_arn=role_arn(function),
                 starting_position=source.starting_position,
+                after=self._start_after(mapping, shard["ShardId"], source, before_first),
             )
-            for shard in self._kinesis.list_shards(StreamName=name)["Shards"]
-        ]
+            readers.append((kinesis_reader, kinesis_reader.position or before_first))
+        return readers
+
+    def _start_after(self, mapping: str, shard_id: str, source: EventSource, before_first: str) -> str | None:
+        """The mapping's checkpoint on the shard; else, at TRIM_HORIZON, just before the shard's first record."""
+        checkpoint = self.checkpoints.position(mapping, shard_id) if self.checkpoints is not None else None
+        durable = source.kind == "kinesis" or self.topology.table(source.source).durable_locally
+        if checkpoint is not None and durable:  # a table that is not journaled starts its stream afresh each run
+            return checkpoint
+        return before_first if source.starting_position == "TRIM_HORIZON" else None
 
     def _sender(self, queue_url: str) -> Callable[[dict[str, Any]], None]:
         def send(record: dict[str, Any]) -> None:

@@ -1,6 +1,9 @@
-"""The whole system on one machine: moto, the topology's tables (with their journaled data), the Kinesis streams, SNS
-topics and queues, the functions, the read models rebuilt from the event store, the event source mappings, the HTTP
-API. `LocalRuntime.start` brings them up in that order; `stop` takes them down in reverse, the journal flushed."""
+"""The whole system on one machine: moto, the topology's tables (with their journaled data, and on the events
+table's stream the records some event source mapping had not finished), the Kinesis streams (with theirs), SNS
+topics and queues, the functions, the read models rebuilt from the event store, the event source mappings (each
+resuming from its checkpoint), the HTTP API. `LocalRuntime.start` brings them up in that order; `stop` takes them
+down in reverse: the mappings keep their checkpoints, the journals are flushed (docs/local-runtime.md, "What
+survives a restart")."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from infra.topology import TOPOLOGY, Topology
 from local.chaos import ChaosSettings
+from local.checkpoints import CHECKPOINTS_FILE, Checkpoints
 from local.environment import (
     SCRUBBED,
     aws_environment,
@@ -22,16 +26,18 @@ from local.environment import (
 from local.esm import Invoke
 from local.gateway import Gateway
 from local.journal import Journal
+from local.kinesis_journal import KinesisJournal
 from local.lambdas import FunctionPool, FunctionSpec, handler_available
 from local.logs import log
 from local.moto_server import MotoServer
-from local.pipeline import STATUS_FILE, Pipeline
+from local.pipeline import STATUS_FILE, Pipeline, mapping_name, source_name
 from local.rebuild import rebuild_read_models
 from local.resources import create_table
 from local.routing import Router
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_kinesis import KinesisClient
 
 HOST = "127.0.0.1"
 
@@ -88,12 +94,22 @@ class LocalRuntime:
             poll_seconds=options.journal_poll_seconds,
         )
         stack.callback(journal.close)
+        streams = KinesisJournal(
+            options.data_dir, self.topology.streams, options.region, poll_seconds=options.journal_poll_seconds
+        )
+        checkpoints = Checkpoints(options.data_dir / CHECKPOINTS_FILE, before_commit=(journal.drain, streams.drain))
         if options.reset:
             journal.reset()
+            streams.reset()
+            checkpoints.reset()
+        checkpoints.load(self._mapping_sources())
         for table in self.topology.tables:
             create_table(dynamodb, table, with_stream=not table.durable_locally)
-        journal.restore()
-        journal.start()  # the streams carry this run's writes from here on
+        low = {table.local_name: checkpoints.low_water(table.local_name) for table in self.topology.tables}
+        high = {table.local_name: checkpoints.high_water(table.local_name) for table in self.topology.tables}
+        journal.restore({name: min(shards.values()) for name, shards in low.items() if shards})
+        # the streams carry this run's writes from here on, after the records some mapping has yet to read
+        journal.start({name: max(shards.values()) for name, shards in high.items() if shards})
 
         pipeline = Pipeline(
             self.topology,
@@ -102,9 +118,13 @@ class LocalRuntime:
             region=options.region,
             chaos=options.chaos,
             status_path=options.data_dir / STATUS_FILE,
+            checkpoints=checkpoints,
         )
         pipeline.create_resources()
         self.pipeline = pipeline
+        streams.restore(checkpoints.low_water, checkpoints.high_water)  # before anything uses the Kinesis streams
+        streams.start(_kinesis(moto.url, options.region))
+        stack.callback(streams.close)
 
         pools = {
             function.id: FunctionPool(
@@ -137,8 +157,22 @@ class LocalRuntime:
         self.api_url = gateway.url
         log.info("ready", extra={"api": self.api_url, "aws_endpoint": self.aws_url, "data_dir": str(options.data_dir)})
 
+    def _mapping_sources(self) -> dict[str, str]:
+        """Every event source mapping of the topology -> the name of the stream it reads."""
+        return {
+            mapping_name(self.topology, function, source): source_name(self.topology, source)
+            for function in self.topology.functions
+            for source in function.event_sources
+        }
+
 
 def _dynamodb(endpoint_url: str, region: str) -> DynamoDBClient:
     import boto3
 
     return boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region)
+
+
+def _kinesis(endpoint_url: str, region: str) -> KinesisClient:
+    import boto3
+
+    return boto3.client("kinesis", endpoint_url=endpoint_url, region_name=region)

@@ -40,7 +40,7 @@ class StreamRecord:
 def dynamodb_record(raw: Mapping[str, Any], *, stream_arn: str, region: str) -> StreamRecord:
     """A record of moto's DynamoDB stream (`MotoServer.stream_records`) as Lambda delivers it."""
     change = raw["dynamodb"]
-    created = _epoch(change["ApproximateCreationDateTime"])
+    created = epoch_seconds(change["ApproximateCreationDateTime"])
     dynamodb: dict[str, Any] = {
         "ApproximateCreationDateTime": int(created),
         "Keys": wire_json(change["Keys"]),
@@ -70,7 +70,7 @@ def kinesis_record(
 ) -> StreamRecord:
     """A GetRecords record (boto3's: `Data` as bytes, the arrival time as a datetime) as Lambda delivers it."""
     sequence_number = str(raw["SequenceNumber"])
-    arrival = _epoch(raw["ApproximateArrivalTimestamp"])
+    arrival = epoch_seconds(raw["ApproximateArrivalTimestamp"])
     event = {
         "kinesis": {
             "kinesisSchemaVersion": "1.0",
@@ -131,7 +131,8 @@ def on_failure_record(
     }
 
 
-def _epoch(moment: datetime | float | int) -> float:
+def epoch_seconds(moment: datetime | float | int) -> float:
+    """A stream record's time as epoch seconds (moto's are naive UTC datetimes, boto3's aware ones)."""
     if isinstance(moment, int | float):
         return float(moment)
     if moment.tzinfo is None:  # moto's stream records carry naive UTC times

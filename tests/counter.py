@@ -121,6 +121,7 @@ COUNTER: Final = Aggregate[CounterCommand, CounterEvent, Counter](
     evolve=evolve,
     id_of=lambda command: command.counter_id,
     creation=(CreateCounter,),
+    commuting=(Increment,),  # increments add up in any order; decrements do not (which one hits zero depends on it)
     not_found=CounterNotFoundError,
     already_exists=CounterExistsError,
 )

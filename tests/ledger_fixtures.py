@@ -23,6 +23,7 @@ SERVICE_SETTINGS = ServiceSettings(
     max_attempts=int(_ENV["COMMAND_MAX_ATTEMPTS"]),
     idempotency_ttl=timedelta(seconds=int(_ENV["IDEMPOTENCY_TTL_SECONDS"])),
     state_cache_size=int(_ENV["STATE_CACHE_SIZE"]),
+    retry_budget=timedelta(milliseconds=int(_ENV["COMMAND_RETRY_BUDGET_MS"])),
 )
 FRAUD_RULES = FraudRules(
     large_amount=int(_ENV["FRAUD_LARGE_AMOUNT"]),

@@ -11,7 +11,6 @@ parts with `bootstrap.get(...)` while handling a request. Tests call `bootstrap.
 from __future__ import annotations
 
 import json
-import random
 import threading
 import time
 from collections.abc import Iterable
@@ -90,6 +89,9 @@ EVENT_TABLE = Setting("EVENT_TABLE_NAME", text)
 IDEMPOTENCY_TABLE = Setting("IDEMPOTENCY_TABLE_NAME", text)
 SNAPSHOT_INTERVAL = Setting("SNAPSHOT_INTERVAL", whole_number(1))
 COMMAND_MAX_ATTEMPTS = Setting("COMMAND_MAX_ATTEMPTS", whole_number(1))
+# The time by which a command answers, 409 at worst: no retry starts that would end later, so it must be well within
+# the function's timeout; commuting commands retry until it is spent (kernel/retries.py).
+COMMAND_RETRY_BUDGET_MS = Setting("COMMAND_RETRY_BUDGET_MS", whole_number(0))
 IDEMPOTENCY_TTL_SECONDS = Setting("IDEMPOTENCY_TTL_SECONDS", whole_number(1))
 STATE_CACHE_SIZE = Setting("STATE_CACHE_SIZE", whole_number(0))
 EVENT_STREAMS = Setting("EVENT_STREAMS", _routes)  # aggregate type -> the Kinesis stream its events go to
@@ -139,10 +141,18 @@ def _command_store(client: DynamoDBClient, event_table: str, idempotency_table: 
     )
 
 
-def _service_settings(snapshot_interval: int, max_attempts: int, ttl_seconds: int, cache_size: int) -> ServiceSettings:
+def _service_settings(
+    snapshot_interval: int, max_attempts: int, budget_ms: int, ttl_seconds: int, cache_size: int
+) -> ServiceSettings:
     from ledger.kernel.service import ServiceSettings  # noqa: PLC0415
 
-    return ServiceSettings(snapshot_interval, max_attempts, timedelta(seconds=ttl_seconds), cache_size)
+    return ServiceSettings(
+        snapshot_interval,
+        max_attempts,
+        timedelta(seconds=ttl_seconds),
+        cache_size,
+        retry_budget=timedelta(milliseconds=budget_ms),
+    )
 
 
 def _bus(client: KinesisClient) -> MessageBus:
@@ -178,6 +188,7 @@ SERVICE_SETTINGS: Final[Component[ServiceSettings]] = Component(
     _service_settings,
     SNAPSHOT_INTERVAL,
     COMMAND_MAX_ATTEMPTS,
+    COMMAND_RETRY_BUDGET_MS,
     IDEMPOTENCY_TTL_SECONDS,
     STATE_CACHE_SIZE,
 )
@@ -205,7 +216,7 @@ def command_service(aggregate: Aggregate[C, E, S]) -> Component[CommandService[C
     def build(registry: Registry, store: EventStore, settings: ServiceSettings) -> CommandService[C, E, S]:
         from ledger.kernel.service import CommandService  # noqa: PLC0415
 
-        return CommandService(registry[aggregate.type], store, settings, backoff=jittered_backoff)
+        return CommandService(registry[aggregate.type], store, settings, sleep=time.sleep)
 
     return cast(
         "Component[CommandService[C, E, S]]",
@@ -277,8 +288,3 @@ def reactor(caller: str) -> Component[Reactor]:
                 f"reactor:{caller}", Component(f"reactor:{caller}", build, ROOT, COMMAND_STORE, SERVICE_SETTINGS)
             ),
         )
-
-
-def jittered_backoff(attempt: int) -> None:
-    """Sleep before retry `attempt` + 1: full jitter over 10 ms doubling per attempt, capped at 200 ms."""
-    time.sleep(random.uniform(0, min(0.2, 0.01 * 2**attempt)))  # noqa: S311 - jitter, not cryptography

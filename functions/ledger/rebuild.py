@@ -49,7 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         counts = rebuild(names)
     except SettingsError as error:
-        parser.exit(2, f"{parser.prog}: the environment is incomplete: {error}\n")
+        parser.exit(
+            2,
+            f"{parser.prog}: the environment is incomplete: {error}\n"
+            "  Locally, `make rebuild` sets every variable for a running `make run`; against AWS, export the stack's "
+            "table names (its outputs) and the topology's settings (infra/topology.py).\n",
+        )
     print(", ".join(f"{name}: {count}" for name, count in counts.items()))  # noqa: T201 - a command-line tool
     return 0
 

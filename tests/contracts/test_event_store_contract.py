@@ -70,6 +70,20 @@ def test_a_taken_version_is_a_conflict_and_nothing_of_the_batch_is_stored(store:
     assert list(store.read_backward(ACC_1)) == [event(1)]
 
 
+def test_a_conflict_returns_the_event_that_took_the_version_with_its_state(store: EventStore) -> None:
+    # GIVEN versions 1 and 2, the second with the state after it
+    winner = replace(event(2), state={"balance": 3, "nested": {"ok": True}}, state_schema_version=1)
+    store.append([event(1), winner])
+    # WHEN a writer that loaded version 1 appends version 2, alone or with more (a transaction in DynamoDB)
+    with pytest.raises(ConcurrencyConflictError) as alone:
+        store.append([event(2, amount=99)])
+    with pytest.raises(ConcurrencyConflictError) as together:
+        store.append([event(2, amount=99), event(3)], snapshot=snapshot(3), idempotency=idempotency())
+    # THEN the refusal carries the event that holds version 2, state included: a retry needs no read
+    assert alone.value.taken == winner
+    assert together.value.taken == winner
+
+
 def test_several_events_are_appended_atomically(store: EventStore) -> None:
     store.append([event(1), event(2), event(3)])
     assert [e.version for e in store.read_forward(ACC_1, after=0, limit=10)] == [1, 2, 3]

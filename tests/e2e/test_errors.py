@@ -25,7 +25,6 @@ def assert_unchanged(api: ApiClient, account_id: str, version: int) -> None:
     ("body", "field"),
     [
         pytest.param({"amount": 10.5}, "amount", id="float amount"),
-        pytest.param({"amount": 100.0}, "amount", id="float amount with a zero fraction"),
         pytest.param({"amount": -500}, "amount", id="negative amount"),
         pytest.param({"amount": 0}, "amount", id="zero amount"),
         pytest.param({"amount": "500"}, "amount", id="string amount"),
@@ -169,12 +168,44 @@ def test_an_unknown_account_is_404_account_not_found_for_every_route(api: ApiCli
         ("GET", "/"),
         ("GET", "/reports/daily"),  # GET /accounts is a route since the read models
         ("POST", "/accounts/abc/transfers"),
-        ("DELETE", "/accounts/abc"),
-        ("PUT", "/accounts/abc/deposits"),
+        ("DELETE", "/accounts/abc/deposits/1"),
     ],
 )
 def test_an_unknown_route_is_404_not_found(api: ApiClient, method: str, path: str) -> None:
     assert_error(api.request(method, path), 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", "/accounts/abc", "GET"),
+        ("PUT", "/accounts/abc/deposits", "POST"),
+        ("GET", "/orders/abc/payments", "POST"),
+        ("PATCH", "/accounts", "GET, POST"),
+        ("POST", "/health", "GET"),
+    ],
+)
+def test_a_path_of_the_api_with_another_method_is_405_with_allow(
+    api: ApiClient, method: str, path: str, allow: str
+) -> None:
+    # WHEN a path of the API is asked with a method no route of it has (API Gateway: the $default route)
+    response = api.request(method, path)
+    # THEN 405 method_not_allowed, and Allow lists the methods that path takes
+    assert_error(response, 405, "method_not_allowed")
+    assert response.header("allow") == allow
+
+
+def test_a_percent_encoded_id_is_decoded_then_checked(api: ApiClient, open_account: OpenAccount) -> None:
+    # GIVEN an account whose id has a '-'
+    account_id = open_account(100)
+    encoded = account_id.replace("-", "%2D")
+    # WHEN its id is sent percent-encoded, to a command and to a read
+    deposited = api.post(f"/accounts/{encoded}/deposits", {"amount": 5})
+    read = api.get(f"/accounts/{encoded}")
+    # THEN it is the same account; and a decoded value the id pattern refuses is refused as before
+    assert (deposited.status, deposited.json["balance"]) == (200, 105)
+    assert (read.status, read.json["account_id"]) == (200, account_id)
+    assert_error(api.get(f"/accounts/{account_id}%20x"), 422, "validation_error", "account_id")
 
 
 # --- 409 ----------------------------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ the same context (cdk.json) and the cdk-nag AwsSolutions validation; every infra
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
@@ -12,29 +11,12 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # 
 
 from aws_cdk.assertions import Template
 
-from infra.application import build_app
-from tests.infra.template import Synthesized, cdk_context
-
-FAIL_SYNTH_ON_VALIDATION_ERRORS = "@aws-cdk/core:failSynthOnValidationErrors"
+from tests.infra.template import Synthesized, synthesize
 
 
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    # Findings are written to validation-report.json instead of failing the synth, so that an unacknowledged
-    # cdk-nag finding fails the tests that check for it (test_nag.py), not every infra test at once.
-    context = {**cdk_context(), FAIL_SYNTH_ON_VALIDATION_ERRORS: False}
-    app, stack = build_app(context=context, outdir=str(tmp_path_factory.mktemp("cdk.out")))
-    assembly = app.synth()
-    artifact = assembly.get_stack_artifact(stack.artifact_id)
-    return Synthesized(
-        app=app,
-        stack=stack,
-        outdir=Path(assembly.directory),
-        template=Template.from_json(artifact.template),
-        resources=artifact.template["Resources"],
-        outputs=artifact.template.get("Outputs", {}),
-        parameters=artifact.template.get("Parameters", {}),
-    )
+    return synthesize(tmp_path_factory.mktemp("cdk.out"))
 
 
 @pytest.fixture(scope="session")

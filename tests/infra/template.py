@@ -13,6 +13,7 @@ from typing import Any
 from aws_cdk import App
 from aws_cdk.assertions import Template
 
+from infra.application import build_app
 from infra.stack import LedgerStack
 from infra.topology import TOPOLOGY, EventSource, Function, KinesisStream, Table, Topic
 
@@ -20,10 +21,33 @@ Resource = dict[str, Any]
 ROOT = Path(__file__).resolve().parents[2]
 
 
+FAIL_SYNTH_ON_VALIDATION_ERRORS = "@aws-cdk/core:failSynthOnValidationErrors"
+
+
 def cdk_context() -> dict[str, Any]:
     """The context `cdk synth` runs the app with (cdk.json): the tests synthesize the same app."""
     context: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
     return context
+
+
+def synthesize(outdir: Path) -> Synthesized:
+    """The app `cdk synth` builds, with the same context and the cdk-nag AwsSolutions validation, synthesized to
+    `outdir` (a few seconds: the infra tests do it once per session). Findings go to validation-report.json instead
+    of failing the synth, so that an unacknowledged cdk-nag finding fails the tests that check for it (test_nag.py),
+    not every test at once."""
+    context = {**cdk_context(), FAIL_SYNTH_ON_VALIDATION_ERRORS: False}
+    app, stack = build_app(context=context, outdir=str(outdir))
+    assembly = app.synth()
+    artifact = assembly.get_stack_artifact(stack.artifact_id)
+    return Synthesized(
+        app=app,
+        stack=stack,
+        outdir=Path(assembly.directory),
+        template=Template.from_json(artifact.template),
+        resources=artifact.template["Resources"],
+        outputs=artifact.template.get("Outputs", {}),
+        parameters=artifact.template.get("Parameters", {}),
+    )
 
 
 @dataclass(frozen=True)

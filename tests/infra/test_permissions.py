@@ -118,10 +118,19 @@ def _service_of_key(synthesized: Synthesized, key_id: str) -> str:
 
 
 @pytest.mark.parametrize("spec", TOPOLOGY.functions, ids=lambda f: f.id)
-def test_only_xray_needs_a_wildcard_resource(synthesized: Synthesized, spec: Function) -> None:
-    # The one acknowledged AwsSolutions-IAM5 finding: X-Ray's write actions support no resource-level permissions.
+def test_only_xray_and_listing_a_tables_streams_need_a_wildcard_resource(
+    synthesized: Synthesized, spec: Function
+) -> None:
+    # The one acknowledged AwsSolutions-IAM5 finding: X-Ray's write actions, and dynamodb:ListStreams for the readers
+    # of a table's stream, support no resource-level permissions.
     wildcard = [s for s in _statements(synthesized, spec) if "*" in as_list(s["Resource"])]
-    assert {a for s in wildcard for a in as_list(s["Action"])} == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+    expected = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+    if any(source.kind == "dynamodb" for source in spec.event_sources):
+        expected.add("dynamodb:ListStreams")
+        # in a statement of its own: nothing else rides on the wildcard with it
+        (list_streams,) = [s for s in wildcard if "dynamodb:ListStreams" in as_list(s["Action"])]
+        assert (as_list(list_streams["Action"]), as_list(list_streams["Resource"])) == (["dynamodb:ListStreams"], ["*"])
+    assert {a for s in wildcard for a in as_list(s["Action"])} == expected
 
 
 @pytest.mark.parametrize("spec", TOPOLOGY.functions, ids=lambda f: f.id)

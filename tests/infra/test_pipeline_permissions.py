@@ -15,12 +15,9 @@ from tests.infra.template import Synthesized, arn_of, as_list, grants, refers_to
 FUNCTIONS = pytest.mark.parametrize("spec", TOPOLOGY.functions, ids=lambda f: f.id)
 # What Lambda's poller needs to read each kind of source with the function's role (AWS documentation), written out
 # here so that widening the implementation's lists fails a test.
-DYNAMODB_STREAM_READ = {
-    "dynamodb:DescribeStream",
-    "dynamodb:GetRecords",
-    "dynamodb:GetShardIterator",
-    "dynamodb:ListStreams",
-}
+DYNAMODB_STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
+# ...and the one read with no resource-level permissions: on '*', in a statement of its own
+DYNAMODB_LIST_STREAMS = "dynamodb:ListStreams"
 KINESIS_STREAM_READ = {
     "kinesis:DescribeStream",
     "kinesis:DescribeStreamSummary",
@@ -95,7 +92,7 @@ def _expected_grants(synthesized: Synthesized, function: Function) -> set[Grant]
         if isinstance(access, TableAccess):
             table = TOPOLOGY.table(access.table)
             table_arn = arn_of(synthesized.table_id(table))
-            resources = [table_arn]
+            resources = [] if access.indexes_only else [table_arn]
             if access.indexes:
                 names = [i.name for i in table.local_indexes] + [i.name for i in table.global_indexes]
                 resources += [{"Fn::Join": ["", [table_arn, f"/index/{name}"]]} for name in names]
@@ -109,6 +106,8 @@ def _expected_grants(synthesized: Synthesized, function: Function) -> set[Grant]
     for source in function.event_sources:
         reads = DYNAMODB_STREAM_READ if source.kind == "dynamodb" else KINESIS_STREAM_READ
         expected |= {(action, _key(synthesized.source_arn(source))) for action in reads}
+        if source.kind == "dynamodb":
+            expected.add((DYNAMODB_LIST_STREAMS, _key("*")))
         expected.add(("sqs:SendMessage", _key(arn_of(synthesized.failure_queue_id(function, source)))))
     log_group = synthesized.function(function)["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
     expected |= {(action, _key(arn_of(log_group))) for action in ("logs:CreateLogStream", "logs:PutLogEvents")}
@@ -130,10 +129,13 @@ def test_publisher_only_reads_the_event_stream_and_puts_to_the_aggregates_stream
     statements = _statements(synthesized, publisher)
     events_stream = {"Fn::GetAtt": [synthesized.table_id(TOPOLOGY.table("events")), "StreamArn"]}
     published = [s for s in TOPOLOGY.streams if s.aggregate_types]
-    # THEN its only DynamoDB resource is the events table's stream, and only to read it (no table, no index)
+    # THEN its only DynamoDB resource is the events table's stream, and only to read it (no table, no index), plus
+    # listing the streams (which names no resource)
     dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))]
-    assert [as_list(s["Resource"]) for s in dynamodb] == [[events_stream]]
-    assert {a for s in dynamodb for a in as_list(s["Action"])} == DYNAMODB_STREAM_READ
+    assert [(set(as_list(s["Action"])), as_list(s["Resource"])) for s in dynamodb] == [
+        (DYNAMODB_STREAM_READ, [events_stream]),
+        ({DYNAMODB_LIST_STREAMS}, ["*"]),
+    ]
     # and its only Kinesis permission is PutRecords on the streams the topology routes aggregate types to
     kinesis = [s for s in statements if any(a.startswith("kinesis:") for a in as_list(s["Action"]))]
     assert [(as_list(s["Action"]), as_list(s["Resource"])) for s in kinesis] == [

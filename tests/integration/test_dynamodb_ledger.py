@@ -234,7 +234,7 @@ class RacingStore(DynamoDBEventStore):
         snapshot: SnapshotRecord | None = None,
         idempotency: IdempotencyRecord | None = None,
     ) -> None:
-        if self.races and events[0].event_type == "MoneyDeposited":
+        if self.races and events[0].event_type in ("MoneyDeposited", "MoneyWithdrawn"):
             self.races -= 1
             rival = replace(events[0], event_id=f"rival-{self.races}")
             self._client.put_item(TableName=self._events, Item=self.item_of(rival))
@@ -245,12 +245,12 @@ def test_a_conditional_append_never_overwrites_and_the_loser_retries(ledger: Led
     store = ledger.store_like_the_ledgers(RacingStore)
     assert isinstance(store, RacingStore)
     svc = account_service(store)
-    svc.execute(OpenAccount("acc-1", "Ann"), CTX)
+    svc.execute(OpenAccount("acc-1", "Ann", initial_balance=1_000), CTX)
     store.races = 2
     assert svc.execute(DepositMoney("acc-1", 10), CTX).version == 4
     store.races = 99
-    with pytest.raises(ConcurrencyConflictError):
-        svc.execute(DepositMoney("acc-1", 10), CTX)
+    with pytest.raises(ConcurrencyConflictError):  # a withdrawal does not commute: it gives up after max_attempts
+        svc.execute(WithdrawMoney("acc-1", 10), CTX)
     versions = [e.version for e in svc.reader.history("acc-1", after=0, limit=100)[0]]
     assert versions == list(range(1, len(versions) + 1))
     assert [e.event_id for e in svc.reader.history("acc-1", after=1, limit=2)[0]] == ["rival-1", "rival-0"]

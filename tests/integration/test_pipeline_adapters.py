@@ -18,8 +18,10 @@ from ledger import bootstrap
 from ledger.adapters.dynamodb_read_models import DynamoDBAlertViews, DynamoDBNotificationLog, DynamoDBReportStore
 from ledger.adapters.dynamodb_state_views import DynamoDBStateViews
 from ledger.adapters.kinesis_bus import KinesisBus
+from ledger.adapters.memory_read_models import InMemoryAlertViews
 from ledger.adapters.sns_notifier import SnsNotifier
 from ledger.application.accounts import ACCOUNT
+from ledger.application.ports import AlertViews, feed_position
 from ledger.components import ACCOUNT_VIEWS, REPORT_STORE
 from ledger.domain.accounts import Account, DepositMoney, OpenAccount
 from ledger.domain.fraud import Alert
@@ -89,6 +91,33 @@ def test_alerts_are_stored_once_and_listed_newest_first(aws: dict[str, str]) -> 
     assert views.newest(account_id=None, limit=10)[0] == alert("a-3", "acc-1", "2026-11-26T10:00:00.000Z")
     assert views.clear() == 3
     assert views.newest(account_id=None, limit=10) == []
+
+
+@pytest.mark.parametrize("store", ["memory", "dynamodb"])
+def test_alerts_are_paged_from_a_feed_position_in_both_stores_alike(aws: dict[str, str], store: str) -> None:
+    # GIVEN six alerts, two of them raised in the same millisecond, in either store
+    views: AlertViews = (
+        InMemoryAlertViews()
+        if store == "memory"
+        else DynamoDBAlertViews(boto3.client("dynamodb"), aws["ALERTS_TABLE_NAME"])
+    )
+    raised = ["08", "09", "10", "10", "11", "12"]
+    for number, hour in enumerate(raised):
+        views.put_if_absent(alert(f"a-{number}", "acc-1" if number % 2 else "acc-2", f"2026-11-26T{hour}:00:00.000Z"))
+    # WHEN they are read two at a time, each page from the feed position of the last alert of the one before
+    pages: list[list[str]] = []
+    before = None
+    while True:
+        page = views.newest(limit=2, before=before)
+        if not page:
+            break
+        pages.append([a.alert_id for a in page])
+        before = feed_position(page[-1])
+    # THEN every alert comes once, newest first (ties by id), and an account's pages the same way
+    assert pages == [["a-5", "a-4"], ["a-3", "a-2"], ["a-1", "a-0"]]
+    first = views.newest(account_id="acc-1", limit=2)
+    assert [a.alert_id for a in first] == ["a-5", "a-3"]
+    assert [a.alert_id for a in views.newest(account_id="acc-1", limit=2, before=feed_position(first[-1]))] == ["a-1"]
 
 
 def test_reports_add_each_event_once_across_transactions(aws: dict[str, str]) -> None:

@@ -206,11 +206,28 @@ def test_concurrent_repeats_of_one_key_append_once_and_agree() -> None:
 
 
 class RacingWriter(InMemoryEventStore):
-    """Before each of the service's appends, another writer takes the next version first (`races` times)."""
+    """Before each of the service's appends of money moved, another writer takes the next version first (`races`
+    times): with a movement of one cent of the same kind, storing no state (the service has to load), or, with
+    `same_move`, with the very movement the service wanted to append, state included (the service can decide again
+    on it without a read). Each load takes `load_seconds` on `time`, if given; `loads` counts them."""
 
-    def __init__(self, races: int) -> None:
+    def __init__(
+        self, races: int, *, same_move: bool = False, time: FakeTime | None = None, load_seconds: float = 0.0
+    ) -> None:
         super().__init__()
         self.races = races
+        self.same_move = same_move
+        self.time = time
+        self.load_seconds = load_seconds
+        self.loads = 0
+
+    def read_backward(
+        self, stream: StreamId, *, to_version: int | None = None, page_size: int = 100, first_page: int = 1
+    ) -> Iterator[StreamItem]:
+        self.loads += 1
+        if self.time is not None:
+            self.time.now += self.load_seconds
+        return super().read_backward(stream, to_version=to_version, page_size=page_size, first_page=first_page)
 
     def append(
         self,
@@ -219,11 +236,41 @@ class RacingWriter(InMemoryEventStore):
         snapshot: SnapshotRecord | None = None,
         idempotency: IdempotencyRecord | None = None,
     ) -> None:
-        if self.races and events and events[0].event_type == "MoneyDeposited":
+        if self.races and events and events[0].event_type in ("MoneyDeposited", "MoneyWithdrawn"):
             self.races -= 1
-            rival = replace(events[0], event_id=f"rival-{self.races}", data={**events[0].data, "amount": 1})
-            super().append([replace(rival, state=None, state_schema_version=None)])  # a writer that stores no state
+            rival = replace(events[0], event_id=f"rival-{self.races}")
+            if not self.same_move:
+                rival = replace(rival, data={**rival.data, "amount": 1}, state=None, state_schema_version=None)
+            super().append([rival])
         super().append(events, snapshot=snapshot, idempotency=idempotency)
+
+
+class FakeTime:
+    """A monotonic clock that only moves when the service pauses (or a store says a call took time)."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.pauses: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        self.now += seconds
+
+
+def timed_service(store: InMemoryEventStore, time: FakeTime, **settings: object) -> AccountService:
+    """The service on `time`, pausing the longest its policy allows (no randomness)."""
+    return CommandService(
+        ACCOUNT,
+        store,
+        service_settings(**settings),
+        clock=Clock(),
+        sleep=time.sleep,
+        monotonic=time.monotonic,
+        jitter=lambda cap: cap,
+    )
 
 
 def test_a_lost_race_is_retried_on_fresh_state() -> None:
@@ -236,15 +283,143 @@ def test_a_lost_race_is_retried_on_fresh_state() -> None:
     assert [e.version for e in events(svc)] == [1, 2, 3, 4]
 
 
-def test_a_command_that_keeps_losing_gives_up_with_a_conflict() -> None:
-    backoffs: list[int] = []
-    store = RacingWriter(races=10)
-    svc = CommandService(ACCOUNT, store, service_settings(max_attempts=3), clock=Clock(), backoff=backoffs.append)
+def test_a_lost_race_is_tried_again_at_once_on_the_winners_state_without_a_read() -> None:
+    # GIVEN a rival that takes the version this deposit wants, with the state after it
+    time = FakeTime()
+    store = RacingWriter(races=1, same_move=True)
+    svc = timed_service(store, time)
     run(svc, OpenAccount("acc-1", "Ann"))
-    with pytest.raises(ConcurrencyConflictError, match="tried 3 times"):
+    loads = store.loads
+    # WHEN the deposit is sent (decided first on this process's cached state)
+    outcome = svc.execute(DepositMoney("acc-1", 100), ctx())
+    # THEN it was decided again on the winner's state, which the store returned with the refusal: no load, no pause
+    assert (store.loads, time.pauses) == (loads, [])
+    assert (outcome.version, outcome.state.balance) == (3, 200)
+    assert [e.data["amount"] for e in events(svc)[1:]] == [100, 100]
+
+
+def test_a_second_lost_race_in_a_row_pauses_and_loads_the_newest_state() -> None:
+    # GIVEN rivals that win three races in a row, each with the state after it
+    time = FakeTime()
+    store = RacingWriter(races=3, same_move=True)
+    svc = timed_service(store, time)
+    run(svc, OpenAccount("acc-1", "Ann"))
+    loads = store.loads
+    # WHEN the deposit is sent
+    outcome = svc.execute(DepositMoney("acc-1", 100), ctx())
+    # THEN: cached state, lost; the winner's state at once, lost; a pause and a load, lost; the winner's state, won
+    assert (store.loads - loads, time.pauses) == (1, [0.04])
+    assert (outcome.version, outcome.state.balance) == (5, 400)
+
+
+def test_a_refusal_decided_on_a_winners_state_is_decided_again_on_a_fresh_load() -> None:
+    # GIVEN an account holding 100, and, racing a withdrawal of 100, a rival that withdraws the 100 (returned with
+    # the refusal) and then a deposit of 100 (the stream's newest event, which the refusal does not tell)
+    class OvertakenTwice(InMemoryEventStore):
+        def append(
+            self,
+            events: Sequence[EventRecord],
+            *,
+            snapshot: SnapshotRecord | None = None,
+            idempotency: IdempotencyRecord | None = None,
+        ) -> None:
+            if events[0].event_type == "MoneyWithdrawn" and events[0].version == 2:
+                rival = replace(events[0], event_id="rival")
+                refill = replace(
+                    events[0],
+                    version=3,
+                    event_id="refill",
+                    event_type="MoneyDeposited",
+                    data={**events[0].data, "amount": 100},
+                    state=None,
+                    state_schema_version=None,
+                )
+                super().append([rival, refill])
+            super().append(events, snapshot=snapshot, idempotency=idempotency)
+
+    store = OvertakenTwice()
+    svc = service(store)
+    run(svc, OpenAccount("acc-1", "Ann", initial_balance=100))
+    # WHEN the withdrawal loses the race, it is decided on the winner's state (0): refused, but that state is stale
+    outcome = svc.execute(WithdrawMoney("acc-1", 100), ctx())
+    # THEN the refusal was decided again on a fresh load (100, after the refill), where the withdrawal is paid
+    assert (outcome.version, outcome.state.balance) == (4, 0)
+    assert [e.event_type for e in events(svc)] == [
+        "AccountCreated",
+        "MoneyWithdrawn",
+        "MoneyDeposited",
+        "MoneyWithdrawn",
+    ]
+
+
+def test_a_withdrawal_that_keeps_losing_gives_up_with_a_conflict_after_max_attempts() -> None:
+    # GIVEN an account with room for every withdrawal, and rivals that win every race
+    time = FakeTime()
+    store = RacingWriter(races=10)
+    svc = timed_service(store, time, max_attempts=3)
+    run(svc, OpenAccount("acc-1", "Ann", initial_balance=1_000))
+    # WHEN a withdrawal (which does not commute) keeps losing
+    with pytest.raises(ConcurrencyConflictError, match="lost the race 3 times"):
+        svc.execute(WithdrawMoney("acc-1", 100), ctx())
+    # THEN it paused between its three tries, then gave up
+    assert time.pauses == pytest.approx([0.02, 0.04])
+    assert [e.data["amount"] for e in events(svc)[1:]] == [1, 1, 1]  # only the rivals' withdrawals landed
+
+
+def test_a_deposit_that_loses_more_races_than_max_attempts_still_lands() -> None:
+    # GIVEN 20 rival deposits that each win the race against a try of this one
+    time = FakeTime()
+    store = RacingWriter(races=20)
+    svc = timed_service(store, time, max_attempts=3)
+    run(svc, OpenAccount("acc-1", "Ann"))
+    # WHEN one deposit is sent, THEN it lands after them all, with no conflict for the client
+    outcome = svc.execute(DepositMoney("acc-1", 100), ctx())
+    assert (outcome.version, outcome.state.balance) == (22, 120)
+    assert [e.version for e in events(svc)] == list(range(1, 23))
+    assert len(time.pauses) == 20  # a pause after each lost race
+    assert time.now - 100.0 < 5.0  # well within the budget
+
+
+def test_a_deposit_that_never_wins_gives_up_when_the_retry_budget_is_spent() -> None:
+    # GIVEN rivals that win every race, and loads that take 50 ms each
+    time = FakeTime()
+    store = RacingWriter(races=10_000, time=time, load_seconds=0.05)
+    svc = timed_service(store, time, retry_budget=timedelta(seconds=2))
+    run(svc, OpenAccount("acc-1", "Ann"))
+    started = time.now
+    # WHEN a deposit keeps losing
+    with pytest.raises(ConcurrencyConflictError, match="Send it again"):
         svc.execute(DepositMoney("acc-1", 100), ctx())
-    assert backoffs == [1, 2]  # between the three attempts on fresh state (the first, on the cached one, is free)
-    assert [e.data["amount"] for e in events(svc)[1:]] == [1, 1, 1, 1]  # only the rivals' deposits landed
+    # THEN it tried far more than max_attempts times, and no retry started past its budget
+    assert len(time.pauses) + 1 > 2 * service_settings().max_attempts
+    assert time.now - started <= 2.0 + 0.05  # the last load may start at the budget's end
+    assert time.now - started + 0.2 > 2.0  # and it gave up only when the next pause would pass it
+
+
+def test_a_slow_store_ends_retries_before_max_attempts_so_that_the_command_answers_within_its_budget() -> None:
+    # GIVEN loads that take 1.5 s, a budget of 2 s, and rivals that win every race
+    time = FakeTime()
+    store = RacingWriter(races=10, time=time, load_seconds=1.5)
+    svc = timed_service(store, time, max_attempts=5, retry_budget=timedelta(seconds=2))
+    run(svc, OpenAccount("acc-1", "Ann", initial_balance=1_000))
+    started = time.now
+    # WHEN a withdrawal loses on its cached state, then on a load that took 1.5 s
+    with pytest.raises(ConcurrencyConflictError, match="lost the race 2 times"):
+        svc.execute(WithdrawMoney("acc-1", 100), ctx())
+    # THEN it gives up after 2 of its 5 tries: a third, as slow, would end past the budget; it answers within it
+    assert time.now - started == pytest.approx(0.02 + 1.5)
+
+
+def test_a_withdrawal_that_lost_races_is_decided_on_the_balance_after_them() -> None:
+    # GIVEN 102 cents, and three rival withdrawals of 1 cent that each win a race
+    store = RacingWriter(races=3)
+    svc = timed_service(store, FakeTime(), max_attempts=10)
+    run(svc, OpenAccount("acc-1", "Ann", initial_balance=102))
+    # WHEN 100 cents are withdrawn, THEN after the third loss the balance is 99: refused, never overdrawn
+    with pytest.raises(InsufficientFundsError, match="the balance is"):
+        svc.execute(WithdrawMoney("acc-1", 100), ctx())
+    assert svc.reader.get("acc-1").balance == 99
+    assert [e.data["amount"] for e in events(svc)[1:]] == [1, 1, 1]
 
 
 def test_if_match_on_another_version_is_refused_and_writes_nothing() -> None:

@@ -141,7 +141,7 @@ def test_an_order_id_is_generated_when_left_out_and_an_order_may_start_empty(sho
         ({"customer_id": "c", "items": [{"sku": "A" * 65, "quantity": 1, "unit_price": 1}]}, "items[0].sku"),
         ({"customer_id": "c", "items": [{"sku": "A", "quantity": 0, "unit_price": 1}]}, "items[0].quantity"),
         ({"customer_id": "c", "items": [{"sku": "A", "quantity": 1_000_001, "unit_price": 1}]}, "items[0].quantity"),
-        ({"customer_id": "c", "items": [{"sku": "A", "quantity": 1.0, "unit_price": 1}]}, "items[0].quantity"),
+        ({"customer_id": "c", "items": [{"sku": "A", "quantity": 1.5, "unit_price": 1}]}, "items[0].quantity"),
         ({"customer_id": "c", "items": [{"sku": "A", "quantity": 1, "unit_price": -1}]}, "items[0].unit_price"),
         (
             {"customer_id": "c", "items": [{"sku": "A", "quantity": 1, "unit_price": MAX_AMOUNT + 1}]},

@@ -112,6 +112,8 @@ class DynamoDBEventStore:
             {"TableName": self._events, "Item": event_item(e, self._key(e.stream)), "ConditionExpression": _NOT_EXISTS}
             for e in events
         ]
+        if puts:  # a lost race answers the event that took the first version, with its state: no read to retry
+            puts[0]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         if snapshot is not None:
             item = snapshot_item(snapshot, self._key(snapshot.stream))
             puts.append({"TableName": self._events, "Item": item, "ConditionExpression": _NOT_EXISTS})
@@ -134,7 +136,8 @@ class DynamoDBEventStore:
             self._client.put_item(**put)
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise ConcurrencyConflictError("the version is already taken") from error
+                taken = _taken(cast(Any, error.response).get("Item"))
+                raise ConcurrencyConflictError("the version is already taken", taken=taken) from error
             raise
 
     def _transact(self, puts: list[dict[str, Any]], *, idempotency_index: int | None) -> None:
@@ -143,11 +146,13 @@ class DynamoDBEventStore:
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
-            reasons = [r.get("Code", "None") for r in cast(Any, error.response).get("CancellationReasons", [])]
+            cancellations = cast(Any, error.response).get("CancellationReasons", [])
+            reasons = [r.get("Code", "None") for r in cancellations]
             if idempotency_index is not None and reasons[idempotency_index:][:1] == ["ConditionalCheckFailed"]:
                 raise IdempotencyKeyInUseError("the idempotency key has a live record") from error
             if any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in reasons):
-                raise ConcurrencyConflictError(f"append cancelled: {reasons}") from error
+                taken = _taken(cancellations[0].get("Item")) if cancellations else None
+                raise ConcurrencyConflictError(f"append cancelled: {reasons}", taken=taken) from error
             raise
 
     # --- reads -------------------------------------------------------------------------------------------------
@@ -273,6 +278,12 @@ def snapshot_item(snapshot: SnapshotRecord, key: str) -> dict[str, Any]:
         "state": {"M": to_item(snapshot.state)},
         "taken_at": {"S": snapshot.taken_at},
     }
+
+
+def _taken(item: Mapping[str, Any] | None) -> EventRecord | None:
+    """The event a refused put found at its version (returned by ReturnValuesOnConditionCheckFailure), if any."""
+    record = record_of_item(item) if item else None
+    return record if isinstance(record, EventRecord) else None
 
 
 def record_of_item(item: Mapping[str, Any]) -> StreamItem:

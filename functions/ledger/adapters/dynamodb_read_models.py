@@ -12,6 +12,7 @@ from ledger.adapters.dynamodb_counters import CountersTable, Increment
 from ledger.adapters.dynamodb_items import from_item, to_item
 from ledger.adapters.dynamodb_tables import delete_all, failed_condition
 from ledger.application.alert_messages import alert_body, alert_of
+from ledger.application.ports import feed_position
 from ledger.domain.fraud import Alert
 from ledger.domain.reports import DailyTotals, ReportKey
 
@@ -32,7 +33,7 @@ class DynamoDBAlertViews:
         body = {name: value for name, value in alert_body(alert).items() if value is not None}
         item = to_item(body) | {
             "feed": {"S": _FEED},
-            "raised_key": {"S": f"{alert.raised_at}#{alert.alert_id}"},
+            "raised_key": {"S": feed_position(alert)},
         }
         try:
             self._client.put_item(
@@ -44,22 +45,34 @@ class DynamoDBAlertViews:
             raise
         return True
 
-    def newest(self, *, account_id: str | None = None, order_id: str | None = None, limit: int) -> list[Alert]:
+    def newest(
+        self, *, account_id: str | None = None, order_id: str | None = None, limit: int, before: str | None = None
+    ) -> list[Alert]:
         if account_id is not None:
             index, key, value = "by_account", "account_id", account_id
         elif order_id is not None:
             index, key, value = "by_order", "order_id", order_id
         else:
             index, key, value = "newest", "feed", _FEED
-        response = self._client.query(
-            TableName=self._table,
-            IndexName=index,
-            KeyConditionExpression=f"{key} = :value",
-            ExpressionAttributeValues={":value": {"S": value}},
-            ScanIndexForward=False,
-            Limit=limit,
-        )
-        return [alert_of(_alert_fields(item)) for item in response.get("Items", [])]
+        condition, values = f"{key} = :value", {":value": {"S": value}}
+        if before is not None:  # the sort key is the feed position: the next page starts below the last one shown
+            condition, values = f"{condition} AND raised_key < :before", {**values, ":before": {"S": before}}
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        alerts: list[Alert] = []
+        while True:  # a page may come back short of `limit` (1 MB read); keep going until full or done
+            response = self._client.query(**request)
+            alerts += [alert_of(_alert_fields(item)) for item in response.get("Items", [])]
+            last = response.get("LastEvaluatedKey")
+            if not last or len(alerts) >= limit:
+                return alerts[:limit]
+            request = {**request, "ExclusiveStartKey": last, "Limit": limit - len(alerts)}
 
     def clear(self) -> int:
         return delete_all(self._client, self._table, "alert_id")

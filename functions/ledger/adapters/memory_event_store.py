@@ -32,7 +32,8 @@ class InMemoryEventStore:
                     raise IdempotencyKeyInUseError(f"idempotency key {idempotency.key!r} has a record")
             for event in events:
                 if event.version <= len(self._events[event.stream]):
-                    raise ConcurrencyConflictError(f"{event.stream} v{event.version} exists")
+                    taken = self._events[event.stream][event.version - 1]
+                    raise ConcurrencyConflictError(f"{event.stream} v{event.version} exists", taken=taken)
             pending: dict[StreamId, int] = {}
             for event in events:
                 expected = pending.get(event.stream, len(self._events[event.stream])) + 1

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from ledger.application.ports import feed_position
 from ledger.domain.fraud import Alert
 from ledger.domain.reports import DailyTotals, ReportKey
 from ledger.domain.sales import Contribution, ProductSales, SalesFigures
@@ -71,13 +72,17 @@ class InMemoryAlertViews:
         self.alerts[alert.alert_id] = alert
         return True
 
-    def newest(self, *, account_id: str | None = None, order_id: str | None = None, limit: int) -> list[Alert]:
+    def newest(
+        self, *, account_id: str | None = None, order_id: str | None = None, limit: int, before: str | None = None
+    ) -> list[Alert]:
         chosen = [
             a
             for a in self.alerts.values()
-            if (account_id is None or a.account_id == account_id) and (order_id is None or a.order_id == order_id)
+            if (account_id is None or a.account_id == account_id)
+            and (order_id is None or a.order_id == order_id)
+            and (before is None or feed_position(a) < before)
         ]
-        return sorted(chosen, key=lambda a: (a.raised_at, a.alert_id), reverse=True)[:limit]
+        return sorted(chosen, key=feed_position, reverse=True)[:limit]
 
     def clear(self) -> int:
         count = len(self.alerts)

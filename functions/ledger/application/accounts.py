@@ -11,6 +11,7 @@ from ledger.domain.accounts import (
     AccountCreated,
     AccountNotFoundError,
     Command,
+    DepositMoney,
     Event,
     MoneyDeposited,
     MoneyWithdrawn,
@@ -51,6 +52,11 @@ ACCOUNT: Final = Aggregate[Command, Event, Account](
     evolve=evolve,
     id_of=lambda command: command.account_id,
     creation=(OpenAccount,),
+    # Deposits commute: in any order they make the same balance, so concurrent ones are retried until they land
+    # (within the retry budget) rather than answered 409. Withdrawals do not (which of two succeeds depends on the
+    # order), so they keep the count limit. Either is decided on the state it is appended after: a withdrawal's
+    # funds, a deposit's balance limit.
+    commuting=(DepositMoney,),
     not_found=AccountNotFoundError,
     already_exists=AccountAlreadyExistsError,
     # Accounts were stored under their bare id before ids were scoped by type (account ids hold no '#').

@@ -18,13 +18,22 @@ class AlertViews(Protocol):
         """Store `alert` unless its id is already there; True when stored."""
         ...
 
-    def newest(self, *, account_id: str | None = None, order_id: str | None = None, limit: int) -> list[Alert]:
-        """Newest first: all alerts, an account's, or an order's."""
+    def newest(
+        self, *, account_id: str | None = None, order_id: str | None = None, limit: int, before: str | None = None
+    ) -> list[Alert]:
+        """Up to `limit` alerts newest first (by `feed_position`): all, an account's, or an order's; with `before` (the
+        feed position of the last alert of a page), only the ones after it in that order (the next page)."""
         ...
 
     def clear(self) -> int:
         """Remove every alert (a rebuild); returns how many."""
         ...
+
+
+def feed_position(alert: Alert) -> str:
+    """Where an alert stands in the alert views' order (newest first: the greatest position first): its time, then
+    its id, so that alerts of the same millisecond keep one order."""
+    return f"{alert.raised_at}#{alert.alert_id}"
 
 
 class ReportStore(Protocol):

@@ -15,7 +15,7 @@ from ledger.domain.accounts import CloseAccount, DepositMoney, OpenAccount, With
 from ledger.domain.money import DEFAULT_CURRENCY
 from ledger.entrypoints.http import order_commands, schemas
 from ledger.entrypoints.http.aggregate_routes import run_command
-from ledger.entrypoints.http.errors import register_error_handlers
+from ledger.entrypoints.http.error_handlers import register_error_handlers
 from ledger.entrypoints.http.requests import path_id
 from ledger.entrypoints.http.resolve import resolve
 from ledger.entrypoints.http.resources import ACCOUNT_RESOURCE
@@ -47,7 +47,7 @@ def open_account() -> Response[str]:
 @tracer.capture_method
 def deposit(account_id: str) -> Response[str]:
     body = read_json_body(app.current_event.raw_event, schemas.MONEY_MOVEMENT)
-    command = DepositMoney(path_id(account_id, "account_id", logger, tracer), body["amount"], body.get("description"))
+    command = DepositMoney(_account(account_id), body["amount"], body.get("description"))
     return run_command(app, ACCOUNT_RESOURCE, command, body)
 
 
@@ -55,7 +55,7 @@ def deposit(account_id: str) -> Response[str]:
 @tracer.capture_method
 def withdraw(account_id: str) -> Response[str]:
     body = read_json_body(app.current_event.raw_event, schemas.MONEY_MOVEMENT)
-    command = WithdrawMoney(path_id(account_id, "account_id", logger, tracer), body["amount"], body.get("description"))
+    command = WithdrawMoney(_account(account_id), body["amount"], body.get("description"))
     return run_command(app, ACCOUNT_RESOURCE, command, body)
 
 
@@ -63,7 +63,11 @@ def withdraw(account_id: str) -> Response[str]:
 @tracer.capture_method
 def close(account_id: str) -> Response[str]:
     body = read_json_body(app.current_event.raw_event, schemas.EMPTY_BODY, optional=True)
-    return run_command(app, ACCOUNT_RESOURCE, CloseAccount(path_id(account_id, "account_id", logger, tracer)), body)
+    return run_command(app, ACCOUNT_RESOURCE, CloseAccount(_account(account_id)), body)
+
+
+def _account(raw: str) -> str:
+    return path_id(app.current_event.raw_event, raw, "account_id", logger, tracer)
 
 
 @tracer.capture_lambda_handler

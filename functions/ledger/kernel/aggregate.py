@@ -11,6 +11,7 @@ A declaration, e.g. a counter that refuses to go below zero (the whole of what a
         evolve=evolve,                       # (state | None, event, version, occurred_at) -> state
         id_of=lambda command: command.counter_id,
         creation=(CreateCounter,),
+        commuting=(Increment,),              # a lost race is retried until the retry budget, never after a count
         not_found=CounterNotFoundError,
         already_exists=CounterExistsError,
     )
@@ -54,16 +55,28 @@ class Aggregate(Generic[C, E, S]):
     # Command types that create the aggregate when it does not exist yet and change it when it does (e.g. stock per
     # sku, which the first restock or reservation brings into being). The others need the aggregate to exist.
     creation_or_change: tuple[CommandClass, ...] = ()
+    # Command types that commute: whichever order concurrent ones land in, each has the same effect and none would
+    # be decided otherwise (e.g. deposits: any order gives the same balance). A lost race is then never worth telling
+    # the client, so the service retries them for as long as its retry budget lasts (kernel/retries.py) instead of
+    # giving up after a few attempts. Each retry still decides on a newer state (the winner's, or a fresh load) and
+    # appends conditionally, so a rule they check (a limit on the balance) is checked on the state they follow.
+    commuting: tuple[CommandClass, ...] = ()
 
     def __post_init__(self) -> None:
         if not _TYPE_NAME.fullmatch(self.type):
             raise ValueError(f"aggregate type {self.type!r} must be a CapitalizedName of letters and digits")
+        created = [kind.__name__ for kind in self.commuting if issubclass(kind, self.creation)]
+        if created:
+            raise ValueError(f"{self.type}: a creation command cannot commute (the second is refused): {created}")
 
     def creates(self, command: C) -> bool:
         return isinstance(command, self.creation)
 
     def may_create(self, command: C) -> bool:
         return isinstance(command, self.creation_or_change)
+
+    def commutes(self, command: C) -> bool:
+        return isinstance(command, self.commuting)
 
     def not_found_error(self, aggregate_id: str, detail: str = "does not exist") -> DomainError:
         return self.not_found(f"{self.type} {aggregate_id!r} {detail}.")

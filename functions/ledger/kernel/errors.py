@@ -3,7 +3,12 @@ categories as domain errors, so the HTTP layer maps both in one place)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ledger.domain.errors import CategorizedError, Category
+
+if TYPE_CHECKING:
+    from ledger.kernel.records import EventRecord
 
 
 class ApplicationError(CategorizedError):
@@ -12,10 +17,16 @@ class ApplicationError(CategorizedError):
 
 
 class ConcurrencyConflictError(ApplicationError):
-    """Another writer appended at the same version first (raised by a store; retried by the service)."""
+    """Another writer appended at the same version first (raised by a store; retried by the service). A store says,
+    when it can, which event took the version (`taken`: it carries the state after it), so that the service can
+    decide again on that state without a read."""
 
     code = "concurrency_conflict"
     category = Category.CONFLICT
+
+    def __init__(self, message: str, *, taken: EventRecord | None = None) -> None:
+        super().__init__(message)
+        self.taken = taken
 
 
 class IdempotencyKeyInUseError(ApplicationError):

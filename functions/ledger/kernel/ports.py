@@ -16,8 +16,9 @@ class EventStore(Protocol):
 
     `append` is all-or-nothing: the events (versions following the stream's last one, with no gap), the optional
     snapshot and the optional idempotency record are stored together or not at all. It raises
-    ConcurrencyConflictError when a version is already taken and IdempotencyKeyInUseError when the key already has
-    a live record (that one wins when both hold). Streams are identified by aggregate type and id together.
+    ConcurrencyConflictError when a version is already taken (with the event that holds the first of the versions,
+    as `taken`, when the store can return it in the same call) and IdempotencyKeyInUseError when the key already
+    has a live record (that one wins when both hold). Streams are identified by aggregate type and id together.
     """
 
     def append(

@@ -58,6 +58,11 @@ class Repository(Generic[S]):
         version = tail[0].version if tail else start.version
         return Loaded(state, version, occurred_at, len(tail))
 
+    def state_after(self, event: EventRecord) -> Loaded[S] | None:
+        """The state `event` carries (the state right after it), when it carries one that decodes."""
+        state = self._stored_state(event)
+        return None if state is None else Loaded(state, event.version, event.occurred_at)
+
     def _stored_state(self, item: StreamItem) -> S | None:
         if isinstance(item, SnapshotRecord):
             return self.aggregate.state.decode(item.schema_version, item.state)

@@ -3,6 +3,7 @@ in the same write), retried on a lost race."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from ledger.kernel.ports import EventStore
 from ledger.kernel.reader import Reader
 from ledger.kernel.records import EventRecord, IdempotencyRecord, JsonObject, SnapshotRecord
 from ledger.kernel.repository import Loaded, Repository, StateCache
+from ledger.kernel.retries import RetryPolicy, full_jitter
 
 C = TypeVar("C")
 E = TypeVar("E")
@@ -58,9 +60,24 @@ class CommandOutcome(Generic[S]):
 @dataclass(frozen=True)
 class ServiceSettings:
     snapshot_interval: int  # a snapshot every this many versions (and the page size of a load that reads back)
-    max_attempts: int  # fresh loads a command may take when other writers keep winning the race
+    max_attempts: int  # tries a command that does not commute takes when other writers keep winning the race
     idempotency_ttl: timedelta
     state_cache_size: int  # aggregates whose last state a process keeps to skip the load (0: off)
+    # The time by which a command answers: no retry starts that would end later (kernel/retries.py); commuting
+    # commands retry until it is spent. None: no limit in time, every command stops after max_attempts.
+    retry_budget: timedelta | None = None
+
+    @property
+    def retries(self) -> RetryPolicy:
+        return RetryPolicy(self.max_attempts, self.retry_budget)
+
+
+@dataclass(frozen=True)
+class _Again(Generic[S]):
+    """An attempt that must be taken again, and the state to decide on then."""
+
+    lost_race: bool  # False: a refusal or a no-op decided on a state that may be stale: decide again on a load
+    winner: Loaded[S] | None = None  # the state after the event that won the race, when the store returned it
 
 
 @dataclass(frozen=True)
@@ -82,14 +99,19 @@ class CommandService(Generic[C, E, S]):
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
-        backoff: Callable[[int], None] = lambda attempt: None,
+        sleep: Callable[[float], None] = lambda seconds: None,  # the deployed service really pauses (bootstrap)
+        monotonic: Callable[[], float] = time.monotonic,
+        jitter: Callable[[float], float] = full_jitter,
     ) -> None:
         self.aggregate = aggregate
         self.store = store
         self.settings = settings
+        self.retries = settings.retries
         self.clock = clock
         self.new_id = new_id
-        self.backoff = backoff
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self.jitter = jitter
         self.repository = Repository(aggregate, store, page_size=settings.snapshot_interval)
         self.reader = Reader(self.repository)
         self.cache = StateCache[S](settings.state_cache_size)
@@ -97,54 +119,86 @@ class CommandService(Generic[C, E, S]):
     # --- commands ----------------------------------------------------------------------------------------------
 
     def execute(self, command: C, context: CommandContext) -> CommandOutcome[S]:
-        """Run `command`: decide on the cached state if this process has one, else (or when that state turns out
-        stale) on fresh loads, up to `max_attempts` of them. An idempotent repeat answers the first outcome."""
+        """Run `command`: decide on the state this process has cached, else on a fresh load, and append.
+
+        When the append loses the race, the store returns the event that won it, with the state after it: right
+        after the refusal that is most likely the newest state, so the command is decided again on it at once,
+        without a read. When that try loses too, others are writing faster than that: it pauses (jittered) and
+        decides on a fresh load. The retry policy (kernel/retries.py) says when to give up: after `max_attempts`
+        tries or when the retry budget would be passed, or, for a command the aggregate declares commuting, only
+        then. A refusal or a no-op decided on a state that was not loaded for this command (cached, or the winner's)
+        is decided again on a fresh load before it is answered. An idempotent repeat answers the first outcome."""
+        started = self.monotonic()
         aggregate_id = self.aggregate.id_of(command)
-        cached = self.cache.get(aggregate_id)
-        if cached is not None:
-            outcome = self._attempt(cached, command, context, fresh=False)
-            if outcome is not None:
-                return outcome
-            self.cache.forget(aggregate_id)
-        for attempt in range(1, self.settings.max_attempts + 1):
-            if attempt > 1:
-                self.backoff(attempt - 1)
-            outcome = self._attempt(self.repository.load(aggregate_id), command, context, fresh=True)
-            if outcome is not None:
-                return outcome
+        commutes = self.aggregate.commutes(command)
+        base = self.cache.get(aggregate_id)  # a state to decide on without reading (None: load)
+        on_winner = False  # whether `base` is the state of the event that won the last race
+        lost, longest = 0, 0.0
+        while True:
+            began = self.monotonic()
+            loaded = self.repository.load(aggregate_id) if base is None else base
+            result = self._attempt(loaded, command, context, fresh=base is None)
+            if isinstance(result, CommandOutcome):
+                return result
+            longest = max(longest, self.monotonic() - began)
+            if not result.lost_race:  # a refusal on a state that may be stale: decide again on a load, at once
+                base, on_winner = None, False
+                continue
+            lost += 1
+            elapsed = self.monotonic() - started
+            pause = self.retries.pause(lost, elapsed, commutes=commutes, longest_try=longest, jitter=self.jitter)
+            if pause is None:
+                break
+            if result.winner is not None and not on_winner:
+                base, on_winner = result.winner, True
+                continue
+            base, on_winner = None, False
+            self.sleep(pause)
         raise ConcurrencyConflictError(
-            f"{self.aggregate.type} {aggregate_id!r} kept changing under this command; it was tried "
-            f"{self.settings.max_attempts} times. Send it again."
+            f"{self.aggregate.type} {aggregate_id!r} kept changing under this command: it lost the race {lost} times "
+            f"in {self.monotonic() - started:.1f} s. Send it again."
         )
 
     def _attempt(
         self, loaded: Loaded[S], command: C, context: CommandContext, *, fresh: bool
-    ) -> CommandOutcome[S] | None:
-        """The outcome of deciding on `loaded` and appending; None when the decision must be taken again on a fresh
-        load (the append lost a race, or a refusal or a no-op came from a cached state that may be stale)."""
+    ) -> CommandOutcome[S] | _Again[S]:
+        """The outcome of deciding on `loaded` and appending, or why the decision must be taken again: the append
+        lost a race (with the winner's state, when the store returned it), or a refusal or a no-op came from a state
+        not loaded for this command (cached, or a race's winner), which may be stale."""
+        aggregate_id = self.aggregate.id_of(command)
         try:
             events = self._decide(loaded, command, context)
         except (DomainError, PreconditionFailedError):
             if not fresh:
-                return None
+                return self._again_on_a_load(aggregate_id)
             earlier = self._earlier_outcome(context)
             if earlier is None:
                 raise
             return earlier
         if not events:  # nothing to record (the aggregate already is as asked): no idempotency record either, so
-            # a repeat decides again, to the same nothing. No append means no condition to catch a stale cached
-            # state (a release finding nothing another process reserved): a no-op is answered from a fresh load only.
-            return self._unchanged(loaded, command) if fresh else None
+            # a repeat decides again, to the same nothing. No append means no condition to catch a stale state (a
+            # release finding nothing another process reserved): a no-op is answered from a fresh load only.
+            return self._unchanged(loaded, command) if fresh else self._again_on_a_load(aggregate_id)
         pending = self._pending(loaded, command, events, context)
         try:
             self.store.append(pending.events, snapshot=pending.snapshot, idempotency=pending.idempotency)
         except IdempotencyKeyInUseError:
-            return self._earlier_outcome(context)
-        except ConcurrencyConflictError:
-            return None
+            earlier = self._earlier_outcome(context)
+            return _Again(lost_race=True) if earlier is None else earlier
+        except ConcurrencyConflictError as conflict:
+            winner = None if conflict.taken is None else self.repository.state_after(conflict.taken)
+            if winner is None:
+                self.cache.forget(aggregate_id)
+            else:
+                self.cache.put(aggregate_id, winner)
+            return _Again(lost_race=True, winner=winner)
         written = Loaded(pending.outcome.state, pending.outcome.version, pending.events[-1].occurred_at)
-        self.cache.put(self.aggregate.id_of(command), written)
+        self.cache.put(aggregate_id, written)
         return pending.outcome
+
+    def _again_on_a_load(self, aggregate_id: str) -> _Again[S]:
+        self.cache.forget(aggregate_id)
+        return _Again(lost_race=False)
 
     def _unchanged(self, loaded: Loaded[S], command: C) -> CommandOutcome[S]:
         if loaded.state is None:

@@ -15,7 +15,8 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 import ledger
 from ledger.domain.errors import CategorizedError, Category, DomainError
-from ledger.entrypoints.http.errors import STATUS_OF_CATEGORY, register_error_handlers
+from ledger.entrypoints.http.error_handlers import register_error_handlers
+from ledger.entrypoints.http.errors import STATUS_OF_CATEGORY
 from ledger.kernel.errors import ApplicationError
 from local.apigw import LambdaContext, http_api_event
 from tests import counter

@@ -130,6 +130,7 @@ class Harness:
     function: FakeFunction
     failures: list[dict[str, Any]]
     consumer: ShardConsumer
+    checkpoints: list[str]  # every checkpoint the consumer reported, in order
 
     def run(self, seconds: float = 30.0, max_steps: int = 10_000) -> None:
         """Step the consumer for `seconds` of fake time, as its poller thread would."""
@@ -147,12 +148,14 @@ def harness(
     *,
     chaos: ChaosSettings | None = None,
     filters: Sequence[dict[str, Any]] = (),
+    position: str | None = None,
     **settings: Any,
 ) -> Harness:
     clock = Clock()
     shard = FakeShard(clock)
     function = FakeFunction(answer)
     failures: list[dict[str, Any]] = []
+    checkpoints: list[str] = []
     mapping = SourceMapping("test <- test-stream", FUNCTION_ARN, source(filters=tuple(filters), **settings), 1.0)
     consumer = ShardConsumer(
         mapping,
@@ -161,5 +164,7 @@ def harness(
         failures.append,
         chaos=(chaos or ChaosSettings()).dice("test"),
         clock=clock,
+        position=position,
+        on_checkpoint=checkpoints.append,
     )
-    return Harness(clock, shard, function, failures, consumer)
+    return Harness(clock, shard, function, failures, consumer, checkpoints)

@@ -3,6 +3,7 @@ checkpoints, partial failures, bisection, retries, record age, the on-failure re
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -280,3 +281,52 @@ def test_function_errors_raised_while_invoking_count_as_failures() -> None:
     h.run(2)
     assert h.function.calls == [["a"]]
     assert h.failures[0]["requestContext"]["approximateInvokeCount"] == 1
+
+
+def test_the_checkpoint_follows_each_finished_batch_and_filtered_records() -> None:
+    # GIVEN a consumer that resumes after a checkpoint, with batches of 2 and a filter dropping "skip" records
+    h = harness(batch_size=2, filters=[{"data": {"kind": ["keep"]}}], position="999")
+    keep, skip = json.dumps({"kind": "keep"}), json.dumps({"kind": "skip"})
+    _, _, skipped, last = h.shard.put(keep, keep, skip, keep)
+    # WHEN it runs
+    h.run(5)
+    # THEN after the first batch the checkpoint is past the filtered record that follows it, then past the last one
+    assert h.checkpoints == [skipped.sequence_number, last.sequence_number]
+    assert h.consumer.stats.checkpoint == last.sequence_number
+    # AND a shard holding filtered records only moves its checkpoint without an invocation
+    (only_skipped,) = h.shard.put(skip)
+    h.run(2)
+    assert h.checkpoints[-1] == only_skipped.sequence_number
+    assert len(h.function.calls) == 2
+
+
+def test_the_checkpoint_never_passes_a_record_still_to_retry() -> None:
+    # GIVEN a function failing the batch holding "p" twice, then succeeding
+    failures = [2]
+
+    def answer(records: list[dict[str, Any]]) -> Any:
+        if failures[0] and any(data_of(r) == "p" for r in records):
+            failures[0] -= 1
+            failed = [r["kinesis"]["sequenceNumber"] for r in records if data_of(r) == "p"]
+            return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}
+        return None
+
+    h = harness(answer, batch_size=10, retry_attempts=5, position="999")
+    r0, poison, r2 = h.shard.put("r0", "p", "r2")
+    # WHEN it runs
+    h.run(5)
+    # THEN the checkpoint stops before "p" while it fails (past r0 only), and moves past r2 once it is done
+    assert h.checkpoints == [r0.sequence_number, r2.sequence_number]
+    assert poison.sequence_number not in h.checkpoints
+
+
+def test_a_batch_given_up_moves_the_checkpoint_past_it() -> None:
+    h = harness(crash_on("p"), batch_size=10, retry_attempts=0, bisect_on_error=False, position="999")
+    _, last = h.shard.put("r0", "p")
+    h.run(3)
+    assert len(h.failures) == 1
+    assert h.checkpoints == [last.sequence_number]
+
+
+def data_of(record: dict[str, Any]) -> str:
+    return base64.b64decode(record["kinesis"]["data"]).decode()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
@@ -84,15 +84,24 @@ def read_history(router: BaseRouter, aggregate: Aggregate[Any, Any, Any], aggreg
 
 
 def instant(raw: str, field: str) -> datetime:
-    """An ISO-8601 instant with a UTC offset, or a validation error naming `field`."""
+    """An ISO-8601 instant with a UTC offset (`raw` matched formats.INSTANT_PATTERN already, or not: it is parsed
+    all the same), or a validation error naming `field`."""
     try:
-        parsed: datetime | None = datetime.fromisoformat(raw)
-        if parsed is not None and parsed.tzinfo is not None:
-            parsed.astimezone(UTC)  # years at the edge of the calendar overflow here
-    except (ValueError, OverflowError):
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
         raise RequestValidationError(
             [FieldError(field, "must be an ISO-8601 instant with a UTC offset, e.g. 2026-11-26T08:30:00Z")]
         )
+    try:
+        parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00: a real date, but before year 1 in UTC
+        raise RequestValidationError(
+            [FieldError(field, f"must fall within {_FIRST_INSTANT}..{_LAST_INSTANT} once in UTC")]
+        ) from None
     return parsed
+
+
+_FIRST_INSTANT: Final = "0001-01-01T00:00:00Z"
+_LAST_INSTANT: Final = "9999-12-31T23:59:59Z"

@@ -6,7 +6,7 @@ down to its minute, to `to` up to a whole minute (to = now counts the minute und
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -41,11 +41,13 @@ class SalesQuery:
         return -((first - self.end) // size)  # ceil((end - first) / size)
 
 
-def sales_query(params: Mapping[str, str], now: datetime) -> SalesQuery:
-    """The checked query: `params` passed `SALES_QUERY` (validation.py); defaults to = `now`, from = to - 1 hour,
-    bucket minute, currency USD. Each refusal names its parameter."""
-    errors: list[FieldError] = []
-    given_from, given_to = _instant(params, "from", errors), _instant(params, "to", errors)
+def sales_query(params: Mapping[str, str], now: datetime, errors: Sequence[FieldError] = ()) -> SalesQuery:
+    """The checked query: `params` checked against `SALES_QUERY` (validation.py), which found `errors`; defaults to =
+    `now`, from = to - 1 hour, bucket minute, currency USD. Each refusal names its parameter, all at once."""
+    errors = list(errors)
+    wrong = {error.field for error in errors}
+    given_from = None if "from" in wrong else _instant(params, "from", errors)
+    given_to = None if "to" in wrong else _instant(params, "to", errors)
     if errors:
         raise RequestValidationError(errors)
     to = given_to or now.astimezone(UTC)

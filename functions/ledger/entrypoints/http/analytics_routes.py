@@ -20,9 +20,9 @@ from ledger import bootstrap
 from ledger.application.pipeline.analytics import sales_report
 from ledger.components import SALES_STORE
 from ledger.entrypoints.http.analytics_query import report_body, sales_query
-from ledger.entrypoints.http.analytics_schemas import SALES_QUERY
+from ledger.entrypoints.http.analytics_schemas import DASHBOARD_QUERY, SALES_QUERY
 from ledger.entrypoints.http.responses import json_response
-from ledger.entrypoints.http.validation import read_query
+from ledger.entrypoints.http.validation import query_parameters, read_query
 
 tracer = Tracer()
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
@@ -43,7 +43,8 @@ PAGE_HEADERS: Final = {
 @router.get("/analytics/sales")
 @tracer.capture_method
 def get_sales() -> Response[str]:
-    query = sales_query(read_query(router.current_event.raw_event, SALES_QUERY), datetime.now(UTC))
+    params, errors = query_parameters(router.current_event.raw_event, SALES_QUERY)
+    query = sales_query(params, datetime.now(UTC), errors)
     tracer.put_annotation("currency", query.currency)
     report = sales_report(
         bootstrap.get(SALES_STORE), query.currency, query.start, query.end, bucket=query.bucket, top=TOP_PRODUCTS
@@ -53,7 +54,8 @@ def get_sales() -> Response[str]:
 
 @router.get("/dashboard")
 def get_dashboard() -> Response[str]:
-    """The page; its query (?currency=) is the page's own, read by its script."""
+    """The page; its query (?currency=) is read by its script, and checked here first."""
+    read_query(router.current_event.raw_event, DASHBOARD_QUERY)
     return Response(200, HTML, dashboard_page(), PAGE_HEADERS)
 
 

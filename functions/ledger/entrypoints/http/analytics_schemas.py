@@ -5,33 +5,39 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ledger.entrypoints.http.schemas import CURRENCY
+from ledger.entrypoints.http.schemas import CURRENCY_CODE, INSTANT
 
-_INSTANT: Final[dict[str, Any]] = {"type": "string", "minLength": 1, "maxLength": 64}
+_RANGE: Final = (
+    "Instants from 1970-01-01T00:00:00Z to before 9999-01-01T00:00:00Z, from before to, at most 1,440 minute "
+    "buckets or 744 hour buckets apart (422 naming from or to otherwise). "
+)
 
 SALES_QUERY: Final[dict[str, Any]] = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
         "from": {
-            **_INSTANT,
-            "description": "An ISO-8601 instant with a UTC offset (e.g. 2026-12-01T00:00:00Z; encode '+' as %2B). "
-            "Default: an hour before `to`.",
+            **INSTANT,
+            "description": "The range's start. Default: an hour before `to`. " + _RANGE + INSTANT["description"],
         },
-        "to": {**_INSTANT, "description": "An ISO-8601 instant with a UTC offset, after `from`. Default: now."},
+        "to": {
+            **INSTANT,
+            "description": "The range's end, after `from`. Default: now. " + _RANGE + INSTANT["description"],
+        },
         "bucket": {
             "type": "string",
             "enum": ["minute", "hour"],
             "default": "minute",
             "description": "At most 1,440 minute buckets or 744 hour buckets.",
         },
-        "currency": {**CURRENCY, "default": "USD", "description": "Figures of the orders in this currency."},
+        "currency": {**CURRENCY_CODE, "default": "USD", "description": "Figures of the orders in this currency."},
     },
 }
-# Read by the dashboard page's script, not by the function (which answers the same page whatever the query).
+# Read by the page's script; the function checks it too (422), so that a page never starts with a currency it
+# cannot show. Other parameters are the page's own business.
 DASHBOARD_QUERY: Final[dict[str, Any]] = {
     "type": "object",
-    "properties": {"currency": {**CURRENCY, "default": "USD", "description": "The currency the page shows"}},
+    "properties": {"currency": {**CURRENCY_CODE, "default": "USD", "description": "The currency the page shows"}},
 }
 
 _COUNT: Final[dict[str, Any]] = {"type": "integer", "minimum": 0}

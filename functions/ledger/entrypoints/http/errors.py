@@ -1,8 +1,8 @@
-"""Every error a client can see, as types, mapped to HTTP responses in one place: domain and kernel errors by their
-category (so a new error type needs nothing here), request errors by their own status.
+"""Every error a client can see: the request errors as types with their own status, the status of each category
+of domain and kernel errors (so a new error type needs nothing here), and the body they all answer (error_handlers.py
+maps each to its response, in one place).
 
 Body of every error: {"error": {"code": "<snake_case>", "message": "<sentence>", "details"?: [...]}}.
-Unexpected exceptions become a 500 that names only the request id; the traceback goes to the log.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler import Response, content_types
 
-from ledger.domain.errors import CategorizedError, Category, InvalidCommandError
+from ledger.domain.errors import Category
 
 
 @dataclass(frozen=True)
@@ -60,6 +59,11 @@ class RouteNotFoundError(HttpError):
     code = "not_found"
 
 
+class MethodNotAllowedError(HttpError):
+    status = HTTPStatus.METHOD_NOT_ALLOWED
+    code = "method_not_allowed"
+
+
 STATUS_OF_CATEGORY: dict[Category, HTTPStatus] = {
     Category.INVALID: HTTPStatus.UNPROCESSABLE_ENTITY,
     Category.NOT_FOUND: HTTPStatus.NOT_FOUND,
@@ -68,7 +72,13 @@ STATUS_OF_CATEGORY: dict[Category, HTTPStatus] = {
 }
 
 
-def error_response(status: int, code: str, message: str, details: list[FieldError] | None = None) -> Response[str]:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
     error: dict[str, Any] = {"code": code, "message": message}
     if details:
         error["details"] = [{"field": d.field, "message": d.message} for d in details]
@@ -76,41 +86,5 @@ def error_response(status: int, code: str, message: str, details: list[FieldErro
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
         body=json.dumps({"error": error}),
-        headers={"Cache-Control": "no-store"},
+        headers={"Cache-Control": "no-store", **(headers or {})},
     )
-
-
-def register_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None:
-    """Map every error type to its response on `app` (the one place where that mapping lives)."""
-
-    @app.exception_handler(HttpError)
-    def _http_error(error: HttpError) -> Response[str]:
-        logger.info("request refused", extra={"code": error.code, "reason": error.message})
-        return error_response(error.status, error.code, error.message, error.details)
-
-    @app.exception_handler(CategorizedError)
-    def _refused(error: CategorizedError) -> Response[str]:
-        status = STATUS_OF_CATEGORY[error.category]
-        details = None
-        if isinstance(error, InvalidCommandError):
-            details = [FieldError(error.field, error.message)]
-        logger.info("command refused", extra={"code": error.code, "reason": error.message})
-        return error_response(status, error.code, error.message, details)
-
-    @app.not_found
-    def _route_not_found(_: Exception) -> Response[str]:
-        event = app.current_event
-        return error_response(
-            HTTPStatus.NOT_FOUND, "not_found", f"There is no route {event.http_method} {event.path}."[:300]
-        )
-
-    def _internal_error(error: Exception) -> Response[str]:
-        logger.exception("unexpected error", exc_info=error)
-        request_id = app.current_event.request_context.request_id
-        return error_response(
-            HTTPStatus.INTERNAL_SERVER_ERROR,
-            "internal_error",
-            f"The request failed on our side; it was logged with request id {request_id}.",
-        )
-
-    app.exception_handler(Exception)(_internal_error)

@@ -75,7 +75,7 @@ def cancel_order(order_id: str) -> Response[str]:
 @tracer.capture_method
 def restock(sku: str) -> Response[str]:
     body = _body(order_schemas.RESTOCK)
-    command = Restock(path_id(sku, "sku", logger, tracer, order_schemas.SKU), body["quantity"])
+    command = Restock(_path_id(sku, "sku", order_schemas.SKU), body["quantity"])
     return run_command(router, STOCK_RESOURCE, command, body)
 
 
@@ -102,8 +102,12 @@ def _line(fields: dict[str, Any]) -> Line:
 
 
 def _order(raw: str) -> str:
-    return path_id(raw, "order_id", logger, tracer)
+    return _path_id(raw, "order_id")
 
 
 def _shipment(raw: str) -> str:
-    return path_id(raw, "shipment_id", logger, tracer)
+    return _path_id(raw, "shipment_id")
+
+
+def _path_id(raw: str, name: str, schema: dict[str, Any] = schemas.ID) -> str:
+    return path_id(router.current_event.raw_event, raw, name, logger, tracer, schema=schema)

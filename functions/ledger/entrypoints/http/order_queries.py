@@ -4,7 +4,7 @@ the version it reflects)."""
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import Response
@@ -81,8 +81,12 @@ def list_stock() -> Response[str]:
 @router.get("/inventory/<sku>")
 @tracer.capture_method
 def get_stock(sku: str) -> Response[str]:
-    return read_state(router, STOCK_RESOURCE, path_id(sku, "sku", logger, tracer, order_schemas.SKU))
+    return read_state(router, STOCK_RESOURCE, _path_id(sku, "sku", order_schemas.SKU))
 
 
 def _order(raw: str) -> str:
-    return path_id(raw, "order_id", logger, tracer)
+    return _path_id(raw, "order_id")
+
+
+def _path_id(raw: str, name: str, schema: dict[str, Any] = schemas.ID) -> str:
+    return path_id(router.current_event.raw_event, raw, name, logger, tracer, schema=schema)

@@ -7,16 +7,26 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger, Tracer
 
 from ledger.entrypoints.http.errors import FieldError, RequestValidationError
+from ledger.entrypoints.http.formats import CORRELATION_ID_PATTERN, IDEMPOTENCY_KEY_PATTERN, IF_MATCH_PATTERN
 from ledger.entrypoints.http.schemas import ID
 from ledger.entrypoints.http.validation import validate
 from ledger.kernel.service import CommandContext, IdempotencyRequest
 
-_HEADER_TOKEN = re.compile(r"[\x21-\x7e]{1,255}")
-_IF_MATCH = re.compile(r'(?:W/)?"?([0-9]{1,18})"?')
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
+_CORRELATION_ID = re.compile(CORRELATION_ID_PATTERN)
+_IF_MATCH = re.compile(IF_MATCH_PATTERN)
+
+
+def path_parameter(event: Mapping[str, Any], raw: str, name: str) -> str:
+    """The path parameter `name`, percent-decoded once (%2D is '-'): API Gateway's value (pathParameters, which it
+    decodes, as the local runtime does), or, in an event that has none, `raw` (the route's segment) decoded here."""
+    decoded = (event.get("pathParameters") or {}).get(name)
+    return decoded if isinstance(decoded, str) else unquote(raw)
 
 
 def valid_id(raw: str, name: str, schema: Mapping[str, Any] = ID) -> str:
@@ -27,9 +37,12 @@ def valid_id(raw: str, name: str, schema: Mapping[str, Any] = ID) -> str:
     return raw
 
 
-def path_id(raw: str, name: str, logger: Logger, tracer: Tracer, schema: Mapping[str, Any] = ID) -> str:
-    """A path id, checked, and added to the request's log keys and trace annotations under `name`."""
-    checked = valid_id(raw, name, schema)
+def path_id(
+    event: Mapping[str, Any], raw: str, name: str, logger: Logger, tracer: Tracer, *, schema: Mapping[str, Any] = ID
+) -> str:
+    """A path id (`raw`: the route's segment), percent-decoded (`path_parameter`), checked, and added to the
+    request's log keys and trace annotations under `name`."""
+    checked = valid_id(path_parameter(event, raw, name), name, schema)
     logger.append_keys(**{name: checked})
     tracer.put_annotation(name, checked)
     return checked
@@ -38,7 +51,7 @@ def path_id(raw: str, name: str, logger: Logger, tracer: Tracer, schema: Mapping
 def correlation_id(event: Mapping[str, Any]) -> str:
     """The caller's X-Correlation-Id when it is a sane token, else this request's id."""
     supplied = _headers(event).get("x-correlation-id", "")
-    if _HEADER_TOKEN.fullmatch(supplied) and len(supplied) <= 128:
+    if _CORRELATION_ID.fullmatch(supplied):
         return supplied
     return str(event.get("requestContext", {}).get("requestId", ""))
 
@@ -58,7 +71,7 @@ def _idempotency(event: Mapping[str, Any], body: Mapping[str, Any]) -> Idempoten
     key = _headers(event).get("idempotency-key")
     if key is None:
         return None
-    if not _HEADER_TOKEN.fullmatch(key):
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
         raise RequestValidationError(
             [FieldError("Idempotency-Key", "must be 1 to 255 visible ASCII characters (a UUID is a good choice)")]
         )
@@ -72,12 +85,12 @@ def _idempotency(event: Mapping[str, Any], body: Mapping[str, Any]) -> Idempoten
 
 def _if_match(event: Mapping[str, Any]) -> int | None:
     value = _headers(event).get("if-match")
-    if value is None or value.strip() == "*":
+    if value is None:
         return None
     match = _IF_MATCH.fullmatch(value.strip())
     if match is None:
-        raise RequestValidationError([FieldError("If-Match", 'must be an ETag of this API, such as "3"')])
-    return int(match.group(1))
+        raise RequestValidationError([FieldError("If-Match", 'must be an ETag of this API, such as "3", or *')])
+    return int(match.group(1)) if match.group(1) is not None else None  # *: any version
 
 
 def caller(event: Mapping[str, Any]) -> str:

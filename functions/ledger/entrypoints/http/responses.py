@@ -67,9 +67,12 @@ def page_response(
     name: str, body: Callable[[R], dict[str, Any]], fetch: Callable[[], tuple[list[R], str | None]]
 ) -> Response[str]:
     """A page of a read model's rows, {name: [...], "next_cursor"}; a cursor the read model does not know (it raises
-    ValueError) is a validation error naming `cursor`."""
+    ValueError, or OverflowError for a crafted one whose day is at the calendar's edge) is a validation error naming
+    `cursor`."""
     try:
         rows, cursor = fetch()
     except ValueError as error:
         raise RequestValidationError([FieldError("cursor", str(error))]) from error
+    except OverflowError as error:
+        raise RequestValidationError([FieldError("cursor", "not a cursor this API gave out")]) from error
     return json_response({name: [body(row) for row in rows], "next_cursor": cursor})

@@ -2,8 +2,9 @@
 
 A small, strict subset of JSON Schema (type, required, additionalProperties: false, properties, items, maxItems,
 enum, minLength, maxLength, pattern, minimum, maximum), so the same dictionaries validate requests and document them in
-OpenAPI. Integers are exact: 5.0, "5" and true are not integers. A field inside an array is named by its position,
-e.g. items[0].quantity.
+OpenAPI, with JSON Schema's meaning: an integer is a number without a fractional part, so 5, 5.0 and 5e0 are the
+integer 5 (read exactly, never through a float), while 5.5, "5" and true are not integers. A field inside an array is
+named by its position, e.g. items[0].quantity. `x-pattern-message` and `x-enum-message` word a refusal.
 """
 
 from __future__ import annotations
@@ -13,14 +14,17 @@ import binascii
 import json
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
 from ledger.entrypoints.http.errors import FieldError, InvalidJsonError, PayloadTooLargeError, RequestValidationError
+from ledger.entrypoints.http.formats import MAX_QUERY_DIGITS
 
 MAX_BODY_BYTES = 64 * 1024
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _MAX_INTEGER_DIGITS = 30
+_DIGITS = re.compile("[0-9]+")
 
 
 class _HugeInteger:
@@ -54,6 +58,7 @@ def parse_json(data: bytes) -> Any:
         return json.loads(
             text,
             parse_int=_parse_int,
+            parse_float=_parse_number,
             parse_constant=_reject_constant,
             object_pairs_hook=_reject_duplicate_keys,
         )
@@ -67,6 +72,17 @@ def parse_json(data: bytes) -> Any:
 
 def _parse_int(literal: str) -> int | _HugeInteger:
     return int(literal) if len(literal) <= _MAX_INTEGER_DIGITS else _HugeInteger()
+
+
+def _parse_number(literal: str) -> int | _HugeInteger | float:
+    """A number with a fraction or an exponent: the integer it is when it has no fractional part (5.0, 5e0; read as
+    a decimal, so exactly), else a float (which no integer field accepts)."""
+    number = Decimal(literal)
+    if number != number.to_integral_value():
+        return float(number)
+    if number and number.adjusted() >= _MAX_INTEGER_DIGITS:  # 1e999999999: refused without writing out its digits
+        return _HugeInteger()
+    return int(number)
 
 
 def _reject_constant(name: str) -> None:
@@ -87,16 +103,22 @@ def _first_line(error: ValueError) -> str:
 
 
 def read_query(event: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
-    """The query string as a validated object; integer parameters are converted (digits only, no sign)."""
-    params: dict[str, Any] = dict(event.get("queryStringParameters") or {})
-    properties = schema.get("properties", {})
-    for name, value in params.items():
-        if properties.get(name, {}).get("type") == "integer" and re.fullmatch(r"[0-9]{1,18}", value):
-            params[name] = int(value)
-    errors = validate(params, schema, where="query")
+    """The query string as a validated object (`query_parameters`); a validation error naming each bad one."""
+    params, errors = query_parameters(event, schema)
     if errors:
         raise RequestValidationError(errors)
     return params
+
+
+def query_parameters(event: Mapping[str, Any], schema: Mapping[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:
+    """The query string as an object and what `schema` finds wrong in it; integer parameters are converted (digits
+    only, no sign, at most MAX_QUERY_DIGITS of them: more is a value over any maximum)."""
+    params: dict[str, Any] = dict(event.get("queryStringParameters") or {})
+    properties = schema.get("properties", {})
+    for name, value in params.items():
+        if properties.get(name, {}).get("type") == "integer" and _DIGITS.fullmatch(value):
+            params[name] = int(value) if len(value) <= MAX_QUERY_DIGITS else _HugeInteger()
+    return params, validate(params, schema, where="query")
 
 
 def validate(value: Any, schema: Mapping[str, Any], where: str = "body") -> list[FieldError]:
@@ -163,7 +185,7 @@ def _check_string(value: str, schema: Mapping[str, Any], field: str, errors: lis
         errors.append(FieldError(field, "must be valid Unicode text (no unpaired surrogate escapes)"))
         return
     if "enum" in schema and value not in schema["enum"]:
-        errors.append(FieldError(field, f"must be one of {', '.join(schema['enum'])}"))
+        errors.append(FieldError(field, schema.get("x-enum-message", f"must be one of {', '.join(schema['enum'])}")))
     if len(value) < schema.get("minLength", 0):
         errors.append(FieldError(field, f"must be at least {schema['minLength']} character(s) long"))
     if "maxLength" in schema and len(value) > schema["maxLength"]:
