@@ -1,4 +1,4 @@
-"""The benchmark behind `make bench` (`python -m bench`): six figures, printed as a table (docs/benchmark.md).
+"""The benchmark behind `make bench` (`python -m bench`): the figures, printed as a table (docs/benchmark.md).
 
 Importing the package puts `functions/` on the import path, as the Lambda runtime does with the function's code,
 so every module of the package can import `ledger` the way the handlers do.

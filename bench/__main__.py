@@ -1,4 +1,4 @@
-"""`python -m bench` (`make bench`): run the six figures and print the table (or JSON with --json).
+"""`python -m bench` (`make bench`): run the figures and print the table (or JSON with --json).
 
 The benchmark informs, it does not gate: it exits 0 whatever the verdicts, and non-zero only when it cannot run.
 """
@@ -10,12 +10,16 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from importlib.metadata import version
 from typing import Any
 
 from bench import (
     consumers,
+    cost_run,
+    costs,
     dashboard,
+    hot,
     imports,
     lag,
     order_calls,
@@ -28,7 +32,8 @@ from bench import (
 from bench.aws import use_fake_credentials
 from bench.report import Note, Report, Row
 
-FIGURES = (1, 2, 3, 4, 5, 6, 7, 8, 9)
+FIGURES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
+Result = tuple[list[Row], list[Note], dict[str, Any]]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,6 +75,18 @@ def main(argv: list[str] | None = None) -> int:
         help=f"payments timed on the local runtime for figure 9 (default {dashboard.DEFAULT_PAYMENTS})",
     )
     parser.add_argument(
+        "--hot-commands",
+        type=_positive,
+        default=hot.DEFAULT_COMMANDS,
+        help=f"commands each writer sends on the hot account in figure 10 (default {hot.DEFAULT_COMMANDS})",
+    )
+    parser.add_argument(
+        "--cost-commands",
+        type=_positive,
+        default=cost_run.DEFAULT_COMMANDS,
+        help=f"commands of each kind counted for figure 11 (default {cost_run.DEFAULT_COMMANDS})",
+    )
+    parser.add_argument(
         "--snapshot-interval",
         type=_positive,
         help="what-if: override the topology's SNAPSHOT_INTERVAL for figures 1, 2 and 4 (a note says so)",
@@ -86,23 +103,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.snapshot_interval is not None:
         report.notes.append(f"what-if run: SNAPSHOT_INTERVAL={args.snapshot_interval}, not the topology's value.")
     started = time.perf_counter()
-    if figures & {1, 2}:
-        _add(report, "reads", reads.run(snapshot_interval=args.snapshot_interval, reads=args.reads), figures)
-    if 3 in figures:
-        _add(report, "imports", imports.run(runs=args.imports), figures)
-    if 4 in figures:
-        result = throughput.run(snapshot_interval=args.snapshot_interval, profile_commands=args.profile_commands)
-        _add(report, "throughput", result, figures)
-    if 5 in figures:
-        _add(report, "consumers", consumers.run(events=args.consumer_events), figures)
-    if 6 in figures:
-        _add(report, "lag", lag.run(commands=args.lag_commands), figures)
-    if 7 in figures:
-        _add(report, "order_calls", order_calls.run(snapshot_interval=args.snapshot_interval), figures)
-    if 8 in figures:
-        _add(report, "order_consumers", order_consumers.run(orders=args.shop_orders), figures)
-    if 9 in figures:
-        _add(report, "dashboard", dashboard.run(payments=args.dashboard_payments), figures)
+    snapshot_interval = args.snapshot_interval
+    runs: list[tuple[set[int], str, Callable[[], Result]]] = [
+        ({1, 2}, "reads", lambda: reads.run(snapshot_interval=snapshot_interval, reads=args.reads)),
+        ({3}, "imports", lambda: imports.run(runs=args.imports)),
+        (
+            {4},
+            "throughput",
+            lambda: throughput.run(snapshot_interval=snapshot_interval, profile_commands=args.profile_commands),
+        ),
+        ({5}, "consumers", lambda: consumers.run(events=args.consumer_events)),
+        ({6}, "lag", lambda: lag.run(commands=args.lag_commands)),
+        ({7}, "order_calls", lambda: order_calls.run(snapshot_interval=snapshot_interval)),
+        ({8}, "order_consumers", lambda: order_consumers.run(orders=args.shop_orders)),
+        ({9}, "dashboard", lambda: dashboard.run(payments=args.dashboard_payments)),
+        ({10}, "hot", lambda: hot.run(commands=args.hot_commands)),
+        ({11}, "costs", lambda: costs.run(commands=args.cost_commands)),
+    ]
+    for wanted, name, run in runs:
+        if figures & wanted:
+            _add(report, name, run(), figures)
     report.details["seconds"] = round(time.perf_counter() - started, 1)
     print(report.json() if args.json else report.text())
     return 0
@@ -127,7 +147,7 @@ def machine() -> dict[str, Any]:
     }
 
 
-def _add(report: Report, name: str, result: tuple[list[Row], list[Note], dict[str, Any]], figures: set[int]) -> None:
+def _add(report: Report, name: str, result: Result, figures: set[int]) -> None:
     rows, notes, details = result
     report.rows += [row for row in rows if row.figure in figures]
     report.notes += [text for figure, text in notes if figure in figures]

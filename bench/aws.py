@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
+from bench.sizes import item_size
 from infra.topology import TOPOLOGY
 from ledger import bootstrap
 from ledger.components import (
@@ -229,6 +230,7 @@ class Call:
     service: str = "dynamodb"  # botocore's hyphenized service id: dynamodb, kinesis, sns
     params: dict[str, Any] = field(default_factory=dict)  # the call's API parameters, as the caller passed them
     failed: bool = False  # the response was an error (e.g. a condition that did not hold)
+    bytes_read: int = 0  # Query/Scan/GetItem, when the recorder sizes responses: DynamoDB's size of the items returned
 
 
 @dataclass
@@ -269,7 +271,8 @@ class CallRecorder:
     """Counts every call the clients send (botocore's before-call event) and what it read (after-call); keeps each
     call's parameters (provide-client-params), so that a call can be sent again."""
 
-    def __init__(self, *clients: BaseClient) -> None:
+    def __init__(self, *clients: BaseClient, sizes: bool = False) -> None:
+        self._sizes = sizes  # whether to size the items each read returns (figure 11's read units)
         self._current: Calls | None = None  # None: not recording
         self._entered = 0.0
         self._params: dict[str, Any] = {}
@@ -306,3 +309,6 @@ class CallRecorder:
             call.items_read = int(parsed["ScannedCount"])
         elif "Item" in parsed:
             call.items_read = 1
+        if self._sizes and call.service == "dynamodb":
+            items = parsed.get("Items") or ([parsed["Item"]] if parsed.get("Item") else [])
+            call.bytes_read = sum(item_size(item) for item in items)

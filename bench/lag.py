@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -79,18 +79,27 @@ def run(*, commands: int = DEFAULT_COMMANDS) -> Result:
 
 
 def on_local_runtime(
-    prefix: str, measure: Callable[[ApiClient, float], Result], unavailable: Callable[[str, list[str]], Result]
+    prefix: str,
+    measure: Callable[[ApiClient, float], Result],
+    unavailable: Callable[[str, list[str]], Result],
+    *,
+    args: Sequence[str] = (),
+    env: Callable[[Path], Mapping[str, str]] | None = None,
 ) -> Result:
     """`measure(api, seconds the start took)` on `python -m local --reset` started on free ports (the e2e suite's
     `LocalRuntime`), its data in a temporary directory, the shell's chaos switches off; stopped afterwards. When it
-    cannot start or the measure cannot be taken (NotAvailableError), `unavailable(reason, the log's last lines)`."""
+    cannot start or the measure cannot be taken (NotAvailableError), `unavailable(reason, the log's last lines)`.
+    `args`: more options of `python -m local`; `env(the temporary directory)`: more of its environment."""
     try:
         from tests.e2e.local_runtime import LocalRuntime
     except ImportError as error:
         return unavailable(f"cannot import the e2e suite's runtime starter ({error})", [])
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         no_chaos = {name: "" for name in os.environ if name.startswith("LOCAL_CHAOS")}  # the shell's switches, off
-        runtime = LocalRuntime(Path(tmp) / "data", reset=True, log_path=Path(tmp) / "local.log", env=no_chaos)
+        extra = dict(env(Path(tmp))) if env is not None else {}
+        runtime = LocalRuntime(
+            Path(tmp) / "data", reset=True, log_path=Path(tmp) / "local.log", env=no_chaos | extra, args=args
+        )
         started = time.perf_counter()
         try:
             runtime.start(timeout=START_TIMEOUT)

@@ -233,7 +233,7 @@ def deployed() -> Iterator[Pipeline]:
     """moto in-process with the topology's resources in the consumers' region and again in the floor's, the
     handlers' output going to a file (Lambda sends it to CloudWatch); the process's root reset afterwards."""
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", TOPOLOGY.environment["POWERTOOLS_SERVICE_NAME"])
-    with mock_aws(), _printed_to_file() as printed, warnings.catch_warnings():
+    with mock_aws(), printed_to_file() as printed, warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         try:
             yield Pipeline(Region.deploy(), Region.deploy(FLOOR_REGION), printed)
@@ -393,7 +393,7 @@ def aggregates_of(event: dict[str, Any]) -> set[str]:
 
 
 @contextmanager
-def _printed_to_file() -> Iterator[Callable[[], int]]:
+def printed_to_file() -> Iterator[Callable[[], int]]:
     """Everything this process prints (file descriptor 1) goes to a temporary file meanwhile: the handlers'
     structured logs and metrics, which Lambda sends to CloudWatch; yields a function that says how many bytes so far."""
     sys.stdout.flush()

@@ -84,7 +84,7 @@ class LedgerFunctions(Construct):
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_seconds),
             environment=self._environment,
-            tracing=lambda_.Tracing.ACTIVE,
+            tracing=lambda_.Tracing.ACTIVE,  # Lambda's segments; the code carries no tracing library (docs/tracing.md)
             log_group=log_group,
             role=role,
         )

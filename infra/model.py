@@ -151,12 +151,31 @@ class Function:
 
 
 @dataclass(frozen=True)
+class Heartbeat:
+    """The pipeline's heartbeat: every `rate_minutes` a schedule invokes `function`, which records a beat (an event of
+    its own `aggregate_type`) in the event store. The beat travels the real path: the events table's stream to its
+    readers, the publisher to every stream it feeds (EVENT_STREAMS routes the type to each), a consumer that puts
+    onto a stream forwards it there; each consumer notes its arrival (the `metric`, in `namespace`, with the
+    dimensions `Consumer` = function id and `Source` = the stream's or table's name) and does nothing else with it.
+    An alarm per event source mapping goes off when no beat arrived in `missed_beats` periods of `rate_minutes`."""
+
+    function: str  # Function.id the schedule invokes
+    aggregate_type: str
+    rate_minutes: int
+    missed_beats: int
+    rationale: str
+    namespace: str = "Ledger"
+    metric: str = "Heartbeat"
+
+
+@dataclass(frozen=True)
 class Topology:
     tables: tuple[Table, ...]
     functions: tuple[Function, ...]
     streams: tuple[KinesisStream, ...] = ()
     topics: tuple[Topic, ...] = ()
     environment: dict[str, str] = field(default_factory=dict)  # same for every function
+    heartbeat: Heartbeat | None = None
 
     def table(self, table_id: str) -> Table:
         return next(t for t in self.tables if t.id == table_id)
@@ -172,11 +191,19 @@ class Topology:
 
     def event_streams(self, name_of: Callable[[KinesisStream], str]) -> str:
         """EVENT_STREAMS, the publisher's routing: a JSON object of aggregate type -> the name of its stream
-        (`name_of` gives a stream's name: a CDK token when deployed, the plain name locally)."""
-        return json.dumps(
-            {aggregate_type: name_of(s) for s in self.streams for aggregate_type in s.aggregate_types},
-            separators=(",", ":"),
-        )
+        (`name_of` gives a stream's name: a CDK token when deployed, the plain name locally), and the heartbeat's
+        type -> the names of every stream the publisher feeds."""
+        routes: dict[str, str | list[str]] = {
+            aggregate_type: name_of(s) for s in self.streams for aggregate_type in s.aggregate_types
+        }
+        if self.heartbeat is not None:
+            routes[self.heartbeat.aggregate_type] = [name_of(s) for s in self.published_streams]
+        return json.dumps(routes, separators=(",", ":"))
+
+    @property
+    def published_streams(self) -> tuple[KinesisStream, ...]:
+        """The streams the publisher puts events on (those some aggregate type is assigned to)."""
+        return tuple(s for s in self.streams if s.aggregate_types)
 
     def consumers_of(self, kind: str, source: str) -> list[tuple[Function, EventSource]]:
         return [

@@ -4,8 +4,15 @@ Alarms (no actions: they show in the console and on the dashboard; wire an SNS t
 - per consumer function: its `IteratorAge` (how old the newest record it handled was when Lambda read it: the
   consumer's lag) and its `Errors` (whole invocations that failed: crashes, timeouts, a batch whose every record
   failed; a record reported as a batch item failure is retried without counting here);
-- per mapping: its on-failure queue holds a message (Lambda gave up on a batch);
-- per Kinesis stream: `GetRecords.IteratorAgeMilliseconds` (the slowest reader of the stream).
+- per mapping: its on-failure queue holds a message (Lambda gave up on a batch), and its heartbeat stopped arriving
+  (infra/heartbeat.py: no beat noted in `missed_beats` periods, missing data counted as breaching);
+- per Kinesis stream: `GetRecords.IteratorAgeMilliseconds` (the slowest reader of the stream), missing data counted
+  as breaching: Lambda's pollers read every shard every second, so a minute without any GetRecords means nobody can;
+- per DynamoDB stream (the events table's): the largest `IteratorAge` of its readers.
+
+Why the others treat missing data as fine: a consumer's `IteratorAge` and `Errors` exist only for invocations, an
+on-failure queue's depth only while SQS deems the queue active; an idle consumer or an empty queue publishes nothing.
+A consumer that can never poll publishes nothing either: that is what its heartbeat alarm is for.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra.access import WRITE_ACTIONS, Resources
+from infra.heartbeat import heartbeat_metric
 from infra.pipeline import StreamMapping
 from infra.topology import Function, TableAccess, TopicAccess, Topology
 
@@ -44,20 +52,26 @@ class PipelineMonitoring(Construct):
         resources: Resources,
     ) -> None:
         super().__init__(scope, construct_id)
-        self._prefix = Stack.of(self).stack_name
+        stack = Stack.of(self)
+        self._prefix = stack.stack_name
         self._topology = topology
         self._functions = functions
+        self._resources = resources
         consumers = [function for function in topology.functions if function.event_sources]
         self.iterator_age_alarms = {f.id: self._iterator_age_alarm(f) for f in consumers}
         self.error_alarms = {f.id: self._error_alarm(f) for f in consumers}
         self.failure_alarms = {m.name: self._failure_alarm(m) for m in mappings}
+        self.heartbeat_alarms = {m.name: self._heartbeat_alarm(m) for m in mappings} if topology.heartbeat else {}
         self.stream_alarms = {
             stream.id: self._stream_alarm(stream.id, stream.name, resources) for stream in topology.streams
         }
+        table_streams = dict.fromkeys(m.source.source for m in mappings if m.source.kind == "dynamodb")
+        self.table_stream_alarms = {table: self._table_stream_alarm(table) for table in table_streams}
         self.dashboard = cloudwatch.Dashboard(
             self,
             "Dashboard",
-            dashboard_name=f"{self._prefix}-pipeline",
+            # Dashboards are global to the account: the region keeps two regions' stacks of one name apart.
+            dashboard_name=f"{self._prefix}-{stack.region}-pipeline",
             default_interval=Duration.hours(3),
             widgets=[
                 [cloudwatch.TextWidget(markdown=_overview(topology), width=24, height=2 + len(mappings))],
@@ -68,12 +82,15 @@ class PipelineMonitoring(Construct):
                             *self.iterator_age_alarms.values(),
                             *self.error_alarms.values(),
                             *self.failure_alarms.values(),
+                            *self.heartbeat_alarms.values(),
                             *self.stream_alarms.values(),
+                            *self.table_stream_alarms.values(),
                         ],
                         width=24,
-                        height=4,
+                        height=6,
                     )
                 ],
+                *([[self._heartbeats_widget(mappings)]] if topology.heartbeat else []),
                 *[self._consumer_row(f, [m for m in mappings if m.function == f]) for f in consumers],
                 *[self._stream_row(stream.id, resources) for stream in topology.streams],
                 [self._writes_widget(consumers, resources), self._notifications_widget(topology, resources)],
@@ -131,6 +148,50 @@ class PipelineMonitoring(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
 
+    def _heartbeat_alarm(self, mapping: StreamMapping) -> cloudwatch.Alarm:
+        heartbeat = self._topology.heartbeat
+        assert heartbeat is not None
+        minutes = heartbeat.rate_minutes * heartbeat.missed_beats
+        return self._heartbeat(mapping).create_alarm(
+            self,
+            f"{mapping.name}-heartbeat",
+            alarm_name=f"{self._prefix}-{mapping.name}-heartbeat",
+            alarm_description=f"{mapping.function.id} noted no heartbeat from {_source_label(self._topology, mapping)} "
+            f"in {minutes} minutes: its mapping cannot read (a denied GetRecords or key Decrypt, a disabled mapping: "
+            "see the mapping's LastProcessingResult), the function fails, or the heartbeat's path upstream is broken "
+            "(look at the heartbeat alarms upstream of it). docs/pipeline.md, Heartbeat.",
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluation_periods=heartbeat.missed_beats,
+            datapoints_to_alarm=heartbeat.missed_beats,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+        )
+
+    def _heartbeat(self, mapping: StreamMapping) -> cloudwatch.Metric:
+        return heartbeat_metric(self._topology, self._resources, mapping.function, mapping.source)
+
+    def _table_stream_alarm(self, table: str) -> cloudwatch.Alarm:
+        readers = [function for function, _ in self._topology.consumers_of("dynamodb", table)]
+        ages = {f"age{index}": self._iterator_age(function) for index, function in enumerate(readers)}
+        return cloudwatch.MathExpression(
+            expression=f"MAX([{', '.join(ages)}])",
+            using_metrics=ages,
+            period=PERIOD,
+            label=f"{table} stream: oldest record its readers handled (ms)",
+        ).create_alarm(
+            self,
+            f"{table}-table-stream-iterator-age",
+            alarm_name=f"{self._prefix}-{table}-stream-iterator-age",
+            alarm_description=f"A reader of the {table} table's DynamoDB stream ({', '.join(f.id for f in readers)}) "
+            f"is more than {ITERATOR_AGE_THRESHOLD.to_minutes()} minutes behind: the stream keeps records 24 hours. "
+            "A reader that cannot read at all shows in its heartbeat alarm.",
+            threshold=ITERATOR_AGE_THRESHOLD.to_milliseconds(),
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=ITERATOR_AGE_MINUTES,
+            datapoints_to_alarm=ITERATOR_AGE_MINUTES,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+
     def _stream_alarm(self, stream_id: str, name: str, resources: Resources) -> cloudwatch.Alarm:
         return (
             resources.streams[stream_id]
@@ -140,12 +201,14 @@ class PipelineMonitoring(Construct):
                 f"{stream_id}-stream-iterator-age",
                 alarm_name=f"{self._prefix}-{name}-iterator-age",
                 alarm_description=f"A reader of the {name} Kinesis stream is more than "
-                f"{ITERATOR_AGE_THRESHOLD.to_minutes()} minutes behind; records expire after the stream's retention.",
+                f"{ITERATOR_AGE_THRESHOLD.to_minutes()} minutes behind, or no reader could read it at all (no "
+                f"GetRecords for {ITERATOR_AGE_MINUTES} minutes, when Lambda polls every shard every second); records "
+                "expire after the stream's retention.",
                 threshold=ITERATOR_AGE_THRESHOLD.to_milliseconds(),
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 evaluation_periods=ITERATOR_AGE_MINUTES,
                 datapoints_to_alarm=ITERATOR_AGE_MINUTES,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
             )
         )
 
@@ -181,6 +244,14 @@ class PipelineMonitoring(Construct):
                 width=8,
             ),
         ]
+
+    def _heartbeats_widget(self, mappings: Sequence[StreamMapping]) -> cloudwatch.IWidget:
+        return cloudwatch.GraphWidget(
+            title="Heartbeats noted per mapping (each should see one per period)",
+            left=[self._heartbeat(m).with_(label=f"{m.function.id} <- {m.source.source}") for m in mappings],
+            left_annotations=[cloudwatch.HorizontalAnnotation(value=1, label="expected")],
+            width=24,
+        )
 
     def _stream_row(self, stream_id: str, resources: Resources) -> list[cloudwatch.IWidget]:
         stream = resources.streams[stream_id]

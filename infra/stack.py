@@ -12,6 +12,7 @@ from infra.access import Resources
 from infra.api import LedgerApi
 from infra.dashboard import Dashboard
 from infra.functions import LedgerFunctions
+from infra.heartbeat import HeartbeatSchedule
 from infra.messaging import Messaging
 from infra.monitoring import PipelineMonitoring
 from infra.naming import pascal
@@ -37,6 +38,10 @@ class LedgerStack(Stack):
             roles=self.functions.roles,
             resources=resources,
         )
+        if topology.heartbeat is not None:
+            self.heartbeat = HeartbeatSchedule(
+                self, "Heartbeat", heartbeat=topology.heartbeat, functions=self.functions.functions
+            )
         self.monitoring = PipelineMonitoring(
             self,
             "Monitoring",

@@ -32,7 +32,9 @@ _STREAM_VIEWS: Mapping[str, dynamodb.StreamViewType] = {
 class Tables(Construct):
     """Every table of the topology: on-demand, point-in-time recovery, KMS (customer-managed key, rotated),
     retained on stack deletion and protected against deletion. Events are the system of record: losing the
-    table loses the ledger, so nothing here can be removed by a `cdk destroy` or a replacement.
+    table loses the ledger, so nothing here can be removed by a `cdk destroy` or a replacement. Retained on update or
+    delete only (`RetainExceptOnCreate`): a first deploy that rolls back deletes what it created (new, empty), rather
+    than leaving orphaned tables and a key behind for every failed attempt.
 
     The read models (accounts, alerts, reports) get the same protections although `ledger.rebuild` can replay them
     from the events: a rebuild of a large ledger takes a while during which the read API answers from an empty
@@ -46,7 +48,7 @@ class Tables(Construct):
             "Key",
             description="Encrypts the ledger's DynamoDB tables (events, idempotency, read models) and their streams",
             enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         self.tables: Mapping[str, dynamodb.Table] = MappingProxyType(
             {table.id: self._table(table) for table in topology.tables}
@@ -65,7 +67,7 @@ class Tables(Construct):
                 point_in_time_recovery_enabled=True
             ),
             deletion_protection=True,
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
             stream=_STREAM_VIEWS[spec.stream] if spec.stream else None,
             time_to_live_attribute=spec.ttl_attribute,
         )

@@ -44,6 +44,14 @@ def parse_args(argv: list[str] | None = None) -> Options:
         default=int(env.get("LOCAL_CONCURRENCY") or 4),
         help="execution environments per function ($LOCAL_CONCURRENCY, 4)",
     )
+    parser.add_argument(
+        "--heartbeat-seconds",
+        type=float,
+        default=float(env["LOCAL_HEARTBEAT_SECONDS"]) if env.get("LOCAL_HEARTBEAT_SECONDS") else None,
+        metavar="S",
+        help="how often the pipeline's heartbeat fires ($LOCAL_HEARTBEAT_SECONDS; default: the topology's rate, "
+        "5 minutes; 0: never)",
+    )
     chaos = parser.add_argument_group(
         "chaos",
         "what at-least-once delivery allows, made frequent, for the event source mappings (fractions of "
@@ -67,6 +75,8 @@ def parse_args(argv: list[str] | None = None) -> Options:
     args = parser.parse_args(argv)
     if args.concurrency < 1:
         parser.error("--concurrency must be at least 1")
+    if args.heartbeat_seconds is not None and args.heartbeat_seconds != 0 and args.heartbeat_seconds < 1:
+        parser.error("--heartbeat-seconds must be 0 (never) or at least 1: a beat is named after its second")
     try:
         settings = chaos_settings(args, env)
     except ValueError as error:
@@ -82,6 +92,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         region=region,
         journal_poll_seconds=poll,
         chaos=settings,
+        heartbeat_seconds=args.heartbeat_seconds,
     )
 
 
@@ -111,6 +122,8 @@ def banner(runtime: LocalRuntime) -> str:
     )
     chaos = runtime.options.chaos
     chaos_line = f"\n  Chaos          {vars(chaos)}" if chaos.enabled else ""
+    board = runtime.heartbeats
+    heartbeat = f"every {board.interval_seconds:g} s" if board is not None else "off"
     return f"""
   Ledger API     {api}
   OpenAPI        {api}/openapi.json
@@ -119,6 +132,7 @@ def banner(runtime: LocalRuntime) -> str:
                  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
                    aws --endpoint-url {aws} --region {region} dynamodb scan --table-name ledger-events{notifications}
   Pipeline       python -m local.status --data-dir {data}   (or {data}/{STATUS_FILE}){chaos_line}
+  Heartbeat      {heartbeat} (--heartbeat-seconds)
   Data           {data}/ (reloaded on start; --reset starts empty)
   Try            curl -si -X POST {api}/accounts -H 'content-type: application/json' \\
                    -d '{{"owner": "Ada", "initial_balance": 10000}}'

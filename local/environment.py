@@ -78,7 +78,6 @@ def resource_environment(topology: Topology, *, endpoint_url: str, region: str) 
     return {
         **aws_environment(endpoint_url, region),
         **settings_environment(topology, region=region),
-        "POWERTOOLS_TRACE_DISABLED": "true",
     }
 
 

@@ -3,7 +3,9 @@ local/worker.py) that handles one request at a time and is reused; environments 
 start) up to a concurrency limit, beyond which invocations wait for a free one (Lambda would throttle).
 
 An invocation that raises, times out (the function's timeout from the topology) or kills its process is a function
-error: the gateway answers it the way API Gateway does, and a timed-out or dead environment is replaced.
+error: the gateway answers it the way API Gateway does, and a timed-out or dead environment is replaced. The metrics
+an invocation logged (embedded metric format: local/worker.py) go to the function's `on_metrics`, as CloudWatch Logs
+would make metrics of them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -42,12 +44,16 @@ class FunctionError(Exception):
     """The invocation failed inside the function (unhandled error, timeout, crash): no response was produced."""
 
 
+OnMetrics = Callable[[list[dict[str, Any]]], None]  # the embedded-metric documents one invocation logged
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     function: Function
     name: str
     environment: Mapping[str, str]
     region: str
+    on_metrics: OnMetrics | None = None
 
 
 class _Environment:
@@ -56,6 +62,7 @@ class _Environment:
     def __init__(self, spec: FunctionSpec) -> None:
         read_fd, write_fd = os.pipe()
         function = spec.function
+        self._on_metrics = spec.on_metrics
         self.process = subprocess.Popen(  # noqa: S603 - our interpreter, arguments from the topology
             [
                 sys.executable,
@@ -108,6 +115,8 @@ class _Environment:
         except OSError as error:
             raise FunctionError(f"the execution environment is gone: {error}") from error
         reply = self._receive(timeout)
+        if reply.get("metrics") and self._on_metrics is not None:
+            self._on_metrics(reply["metrics"])
         if "error" in reply:
             raise FunctionError(f"{reply['error'].get('errorType')}: {reply['error'].get('errorMessage')}")
         return reply.get("result")

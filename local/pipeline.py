@@ -8,7 +8,8 @@ Message, MessageAttributes, TopicArn...): `<topic>-local`, which nothing here re
 
 Every second the pipeline's state goes to `<data-dir>/pipeline-status.json` (`python -m local.status` shows it):
 per mapping and shard the records read, delivered, retried and sent to the on-failure queue; `quiet` says whether
-everything is idle and has looked for new records since the last invocation anywhere ended.
+everything is idle and has looked for new records since the last invocation anywhere ended; with a heartbeat board
+(local/heartbeats.py), per mapping when its consumer last noted the heartbeat and whether it is overdue.
 
 With `checkpoints` (local/checkpoints.py), each mapping's consumer on each shard starts after its checkpoint, if it
 has one, and keeps it each time it moves (a mapping without one starts at its starting position, and that is kept
@@ -34,6 +35,7 @@ from local.checkpoints import Checkpoints
 from local.dynamodb_streams import StreamCursor, StreamSource
 from local.environment import function_arn, function_name, kinesis_stream_arn, role_arn, topic_arn
 from local.esm import POLL_SECONDS, Invoke, ShardConsumer, ShardReader, SourceMapping
+from local.heartbeats import HeartbeatBoard
 from local.logs import log
 from local.sources import DynamoDBShardReader, KinesisShardReader
 
@@ -79,6 +81,7 @@ class Pipeline:
         chaos: ChaosSettings | None = None,
         status_path: Path | None = None,
         checkpoints: Checkpoints | None = None,
+        heartbeats: HeartbeatBoard | None = None,
     ) -> None:
         import boto3
 
@@ -88,6 +91,7 @@ class Pipeline:
         self._chaos = chaos or ChaosSettings()
         self.status_path = status_path
         self.checkpoints = checkpoints
+        self.heartbeats = heartbeats
 
         def client(service: str) -> Any:
             return boto3.client(service, endpoint_url=endpoint_url, region_name=region)  # type: ignore[call-overload]
@@ -318,8 +322,14 @@ class Pipeline:
         busy = any(stats["pending"] or stats["in_flight"] for _, stats in consumers)
         last_activity = max((stats["last_activity_at"] for _, stats in consumers), default=0.0)
         idle_checked = min((stats["idle_checked_at"] for _, stats in consumers), default=time.time())
+        heartbeat = None
+        if self.heartbeats is not None:
+            heartbeat = self.heartbeats.status(
+                (mapping_name(self.topology, f, s), f.id, source_name(self.topology, s)) for f, s in self.mappings
+            )
         return {
             "written_at": time.time(),
+            "heartbeat": heartbeat,
             "quiet": not busy and idle_checked > last_activity,
             "idle_checked_at": idle_checked,
             "last_activity_at": last_activity,

@@ -1,9 +1,9 @@
 """The whole system on one machine: moto, the topology's tables (with their journaled data, and on the events
 table's stream the records some event source mapping had not finished), the Kinesis streams (with theirs), SNS
 topics and queues, the functions, the read models rebuilt from the event store, the event source mappings (each
-resuming from its checkpoint), the HTTP API. `LocalRuntime.start` brings them up in that order; `stop` takes them
-down in reverse: the mappings keep their checkpoints, the journals are flushed (docs/local-runtime.md, "What
-survives a restart")."""
+resuming from its checkpoint), the HTTP API, the heartbeat's schedule. `LocalRuntime.start` brings them up in that
+order; `stop` takes them down in reverse: the mappings keep their checkpoints, the journals are flushed
+(docs/local-runtime.md, "What survives a restart")."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from local.environment import (
 )
 from local.esm import Invoke
 from local.gateway import Gateway
+from local.heartbeats import HeartbeatBoard, HeartbeatSchedule
 from local.journal import Journal
 from local.kinesis_journal import KinesisJournal
 from local.lambdas import FunctionPool, FunctionSpec, handler_available
@@ -52,6 +53,8 @@ class Options:
     journal_poll_seconds: float = 1.0  # how often writes made directly on moto (aws CLI) are journaled
     region: str = "us-east-1"
     chaos: ChaosSettings = field(default_factory=ChaosSettings)  # for the event source mappings (local/chaos.py)
+    # How often the heartbeat fires: None, the topology's rate; 0, never (local/heartbeats.py)
+    heartbeat_seconds: float | None = None
 
 
 class LocalRuntime:
@@ -62,6 +65,7 @@ class LocalRuntime:
         self.api_url = ""
         self.aws_url = ""
         self.pipeline: Pipeline | None = None
+        self.heartbeats: HeartbeatBoard | None = None
 
     def start(self) -> None:
         """Bring everything up; on any failure, take down what was started and raise."""
@@ -111,6 +115,7 @@ class LocalRuntime:
         # the streams carry this run's writes from here on, after the records some mapping has yet to read
         journal.start({name: max(shards.values()) for name, shards in high.items() if shards})
 
+        self.heartbeats = self._heartbeat_board()
         pipeline = Pipeline(
             self.topology,
             moto,
@@ -119,6 +124,7 @@ class LocalRuntime:
             chaos=options.chaos,
             status_path=options.data_dir / STATUS_FILE,
             checkpoints=checkpoints,
+            heartbeats=self.heartbeats,
         )
         pipeline.create_resources()
         self.pipeline = pipeline
@@ -136,6 +142,7 @@ class LocalRuntime:
                         **function_environment(self.topology, function, endpoint_url=moto.url, region=options.region),
                     },
                     options.region,
+                    on_metrics=self.heartbeats.record if self.heartbeats is not None else None,
                 ),
                 options.concurrency,
             )
@@ -155,7 +162,30 @@ class LocalRuntime:
         stack.callback(gateway.stop)
         gateway.start()
         self.api_url = gateway.url
+        self._start_heartbeat(stack, pools)
         log.info("ready", extra={"api": self.api_url, "aws_endpoint": self.aws_url, "data_dir": str(options.data_dir)})
+
+    def _heartbeat_board(self) -> HeartbeatBoard | None:
+        """What the consumers note of the heartbeat, when it fires: every `--heartbeat-seconds`, by default the
+        topology's rate; 0 turns it off."""
+        heartbeat, seconds = self.topology.heartbeat, self.options.heartbeat_seconds
+        if heartbeat is None:
+            return None
+        seconds = heartbeat.rate_minutes * 60.0 if seconds is None else seconds
+        return HeartbeatBoard(heartbeat, seconds) if seconds else None
+
+    def _start_heartbeat(self, stack: ExitStack, pools: dict[str, FunctionPool]) -> None:
+        """The heartbeat's schedule (the deployed EventBridge rule), invoking the topology's heartbeat function."""
+        heartbeat, board = self.topology.heartbeat, self.heartbeats
+        if heartbeat is None or board is None:
+            return
+        if not handler_available(self.topology.function(heartbeat.function).handler):
+            return
+        schedule = HeartbeatSchedule(
+            pools[heartbeat.function].invoke, board.interval_seconds, region=self.options.region
+        )
+        stack.callback(schedule.stop)  # the first to stop: no firing races the shutdown
+        schedule.start()
 
     def _mapping_sources(self) -> dict[str, str]:
         """Every event source mapping of the topology -> the name of the stream it reads."""

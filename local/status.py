@@ -1,5 +1,6 @@
 """`python -m local.status [--data-dir .local] [--json]`: what the running local runtime's event source mappings have
-done, from the status file it rewrites every second (`<data-dir>/pipeline-status.json`)."""
+done, and when each one's consumer last noted the pipeline's heartbeat, from the status file it rewrites every second
+(`<data-dir>/pipeline-status.json`)."""
 
 from __future__ import annotations
 
@@ -38,12 +39,32 @@ def render(status: dict[str, Any], now: float) -> str:
         chaos = mapping.get("chaos") or {}
         if chaos:
             lines.append(f"{'':<{width}}  chaos: " + ", ".join(f"{k} {v}" for k, v in sorted(chaos.items())))
+    lines += _heartbeat(status.get("heartbeat"), now)
     state = "quiet" if status["quiet"] else "busy"
     lines.append(
         f"\n{state}; {status['notifications_logged']} notifications logged; "
         f"written {now - status['written_at']:.1f} s ago"
     )
     return "\n".join(lines)
+
+
+def _heartbeat(heartbeat: dict[str, Any] | None, now: float) -> list[str]:
+    """Per mapping: when its consumer last noted the heartbeat, how many it noted, and OVERDUE when none came for
+    as long as the deployed alarm allows."""
+    if heartbeat is None:
+        return ["\nheartbeat: off"]
+    rows = heartbeat["mappings"]
+    width = max([len("mapping"), *(len(row["mapping"]) for row in rows)])
+    lines = [
+        f"\nheartbeat every {heartbeat['every_seconds']:g} s; overdue after {heartbeat['overdue_after_seconds']:g} s "
+        "without one",
+        f"{'mapping':<{width}}  {'last noted':>12}  {'beats':>6}  state",
+    ]
+    for row in rows:
+        last = "never" if row["last_at"] is None else f"{now - row['last_at']:.1f} s ago"
+        state = "OVERDUE" if row["overdue"] else "ok"
+        lines.append(f"{row['mapping']:<{width}}  {last:>12}  {row['beats']:>6}  {state}")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,6 @@ for name, value in {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
-    "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_DEV": "false",
 }.items():
     os.environ.setdefault(name, value)

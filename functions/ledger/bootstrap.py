@@ -73,16 +73,23 @@ def reset(replacement: Root | None = None) -> Root:
 # --- settings (the topology sets each; docs/deploy.md lists them) -----------------------------------------------
 
 
-def _routes(value: str) -> dict[str, str]:
+def _routes(value: str) -> dict[str, tuple[str, ...]]:
     try:
         routes = json.loads(value)
     except ValueError:
         routes = None
-    if not isinstance(routes, dict) or not all(isinstance(v, str) and v for v in routes.values()):
+    if not isinstance(routes, dict) or not all(_stream_names(v) for v in routes.values()):
         raise ValueError(
-            f'must be a JSON object of aggregate type to stream name, e.g. {{"Order": "orders"}}, not {value!r}'
+            "must be a JSON object of aggregate type to stream name (or to a list of them, for a type every stream "
+            f'carries), e.g. {{"Order": "orders", "Heartbeat": ["orders", "fulfilment"]}}, not {value!r}'
         )
-    return routes
+    return {aggregate_type: _stream_names(streams) for aggregate_type, streams in routes.items()}
+
+
+def _stream_names(value: object) -> tuple[str, ...]:
+    """The stream names a route value holds: one name, or a non-empty list of them; () when malformed."""
+    names = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return tuple(names) if names and all(isinstance(n, str) and n for n in names) else ()
 
 
 EVENT_TABLE = Setting("EVENT_TABLE_NAME", text)
@@ -94,7 +101,7 @@ COMMAND_MAX_ATTEMPTS = Setting("COMMAND_MAX_ATTEMPTS", whole_number(1))
 COMMAND_RETRY_BUDGET_MS = Setting("COMMAND_RETRY_BUDGET_MS", whole_number(0))
 IDEMPOTENCY_TTL_SECONDS = Setting("IDEMPOTENCY_TTL_SECONDS", whole_number(1))
 STATE_CACHE_SIZE = Setting("STATE_CACHE_SIZE", whole_number(0))
-EVENT_STREAMS = Setting("EVENT_STREAMS", _routes)  # aggregate type -> the Kinesis stream its events go to
+EVENT_STREAMS = Setting("EVENT_STREAMS", _routes)  # aggregate type -> the Kinesis stream(s) its events go to
 
 
 # --- clients ---------------------------------------------------------------------------------------------------
@@ -113,6 +120,13 @@ def _client(service: str) -> Any:
 DYNAMODB: Final[Component[DynamoDBClient]] = Component("dynamodb", lambda: _client("dynamodb"))
 KINESIS: Final[Component[KinesisClient]] = Component("kinesis", lambda: _client("kinesis"))
 SNS: Final[Component[SNSClient]] = Component("sns", lambda: _client("sns"))
+CLIENTS: Final[tuple[Component[Any], ...]] = (DYNAMODB, KINESIS, SNS)
+
+
+def clients() -> tuple[Component[Any], ...]:
+    """The AWS clients the parts this process started are built from: what its first requests build (at most; a
+    batch that raises no alert builds no Kinesis client). The bench times a cold start with them."""
+    return tuple(client for client in CLIENTS if root().needs(client))
 
 
 # --- the kernel's parts ----------------------------------------------------------------------------------------
@@ -161,7 +175,7 @@ def _bus(client: KinesisClient) -> MessageBus:
     return KinesisBus(client)
 
 
-def _routes_of_every_type(registry: Registry, routes: dict[str, str]) -> dict[str, str]:
+def _routes_of_every_type(registry: Registry, routes: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
     unrouted = [aggregate_type for aggregate_type in registry.types if aggregate_type not in routes]
     if unrouted:
         raise ValueError(
@@ -170,7 +184,7 @@ def _routes_of_every_type(registry: Registry, routes: dict[str, str]) -> dict[st
     return routes
 
 
-def _publisher(registry: Registry, routes: dict[str, str], bus: MessageBus) -> Publisher:
+def _publisher(registry: Registry, routes: dict[str, tuple[str, ...]], bus: MessageBus) -> Publisher:
     from ledger.kernel.publishing import Publisher  # noqa: PLC0415
 
     return Publisher(registry, routes, bus)
@@ -195,7 +209,7 @@ SERVICE_SETTINGS: Final[Component[ServiceSettings]] = Component(
 BUS: Final[Component[MessageBus]] = Component("bus", _bus, KINESIS)
 # Every declared type has a stream, or the publisher does not start (an event it could not route would hold up its
 # shard for a day of retries).
-ROUTES: Final[Check[dict[str, str]]] = Check("routes", _routes_of_every_type, REGISTRY, EVENT_STREAMS)
+ROUTES: Final[Check[dict[str, tuple[str, ...]]]] = Check("routes", _routes_of_every_type, REGISTRY, EVENT_STREAMS)
 PUBLISHER: Final[Component[Publisher]] = Component("publisher", _publisher, REGISTRY, ROUTES, BUS)
 
 # One part per aggregate type, built from the declaration the registry holds (a test that provides another registry,

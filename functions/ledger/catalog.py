@@ -7,9 +7,10 @@ from typing import Final
 
 from ledger.application.accounts import ACCOUNT
 from ledger.application.customers import CUSTOMER
+from ledger.application.heartbeats import HEARTBEAT
 from ledger.application.orders import ORDER
 from ledger.application.shipments import SHIPMENT
 from ledger.application.stock import STOCK
 from ledger.kernel.aggregate import Registry
 
-AGGREGATES: Final = Registry([ACCOUNT, ORDER, STOCK, SHIPMENT, CUSTOMER])
+AGGREGATES: Final = Registry([ACCOUNT, ORDER, STOCK, SHIPMENT, CUSTOMER, HEARTBEAT])

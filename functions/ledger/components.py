@@ -1,18 +1,14 @@
-"""The ledger's parts beyond the kernel's (bootstrap.py): read models, the consumers' use cases and the projections,
-each a component built on first use from the settings and parts it names."""
+"""The ledger's parts beyond the kernel's (bootstrap.py): read models and the consumers' use cases, each a component
+built on first use from the settings and parts it names. The parts declared on an aggregate's declaration (the
+projections, the analyst) are in `ledger/projections.py`: importing this module loads no aggregate's domain, so a
+function that needs none (the alerts read model, notifications) does not pay for them when it starts."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 from ledger import bootstrap
-from ledger.application.accounts import ACCOUNT
-from ledger.application.orders import ORDER
-from ledger.application.stock import STOCK
-from ledger.domain.fraud import FraudRules
-from ledger.domain.order_fraud import OrderFraudRules
 from ledger.kernel.components import Component, Setting, text, whole_number
 from ledger.kernel.instants import to_iso_ms
 
@@ -20,11 +16,10 @@ if TYPE_CHECKING:  # each module loads when its part is first built
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sns import SNSClient
 
-    from ledger.application.pipeline.analytics import Analyst, SalesProjection
-    from ledger.application.pipeline.fraud_detection import AlertsProjection, FraudDetector
+    from ledger.application.pipeline.fraud_detection import FraudDetector
     from ledger.application.pipeline.notifying import AlertNotifier
     from ledger.application.pipeline.order_fraud import OrderFraudDetector
-    from ledger.application.pipeline.reporting import Reporter, ReportsProjection
+    from ledger.application.pipeline.reporting import Reporter
     from ledger.application.ports import (
         AlertViews,
         NotificationLog,
@@ -33,12 +28,12 @@ if TYPE_CHECKING:  # each module loads when its part is first built
         SalesStore,
     )
     from ledger.domain.accounts import Account
+    from ledger.domain.fraud import FraudRules
+    from ledger.domain.order_fraud import OrderFraudRules
     from ledger.domain.orders import Order
     from ledger.domain.stock import Stock
     from ledger.kernel.aggregate import Registry
     from ledger.kernel.ports import EventStore, FeedViews, StateViews
-    from ledger.kernel.projections import Projection
-    from ledger.kernel.reader import Reader
 
 # --- settings --------------------------------------------------------------------------------------------------
 
@@ -51,17 +46,31 @@ REPORTS_TABLE = Setting("REPORTS_TABLE_NAME", text)
 NOTIFICATIONS_TABLE = Setting("NOTIFICATIONS_TABLE_NAME", text)
 ALERTS_STREAM = Setting("ALERTS_STREAM_NAME", text)
 NOTIFICATION_TOPIC = Setting("NOTIFICATION_TOPIC_ARN", text)
-ORDER_FRAUD_RULES = Component(
+
+
+def _order_fraud_rules(*thresholds: int) -> OrderFraudRules:
+    from ledger.domain.order_fraud import OrderFraudRules  # noqa: PLC0415 - each domain loads when first used
+
+    return OrderFraudRules(*thresholds)
+
+
+def _fraud_rules(*thresholds: int) -> FraudRules:
+    from ledger.domain.fraud import FraudRules  # noqa: PLC0415
+
+    return FraudRules(*thresholds)
+
+
+ORDER_FRAUD_RULES: Final[Component[OrderFraudRules]] = Component(
     "order_fraud_rules",
-    OrderFraudRules,
+    _order_fraud_rules,
     Setting("ORDER_FRAUD_LARGE_AMOUNT", whole_number(1)),
     Setting("ORDER_FRAUD_VELOCITY_COUNT", whole_number(1)),
     Setting("ORDER_FRAUD_VELOCITY_WINDOW_SECONDS", whole_number(1)),
     Setting("ORDER_FRAUD_LATE_PAYMENT_SECONDS", whole_number(1)),
 )
-FRAUD_RULES = Component(
+FRAUD_RULES: Final[Component[FraudRules]] = Component(
     "fraud_rules",
-    FraudRules,
+    _fraud_rules,
     Setting("FRAUD_LARGE_AMOUNT", whole_number(1)),
     Setting("FRAUD_VELOCITY_COUNT", whole_number(1)),
     Setting("FRAUD_VELOCITY_WINDOW_SECONDS", whole_number(1)),
@@ -72,12 +81,14 @@ FRAUD_RULES = Component(
 
 def _account_views(client: DynamoDBClient, table: str) -> StateViews[Account]:
     from ledger.adapters.dynamodb_state_views import DynamoDBStateViews  # noqa: PLC0415
+    from ledger.application.accounts import ACCOUNT  # noqa: PLC0415
 
     return DynamoDBStateViews(client, table, key="account_id", codec=ACCOUNT.state)
 
 
 def _order_views(client: DynamoDBClient, table: str) -> FeedViews[Order]:
     from ledger.adapters.dynamodb_state_views import DynamoDBStateViews  # noqa: PLC0415
+    from ledger.application.orders import ORDER  # noqa: PLC0415
 
     return DynamoDBStateViews(client, table, key="order_id", codec=ORDER.state, feed_instant=_placed_at)
 
@@ -88,6 +99,7 @@ def _placed_at(order: Order) -> str:
 
 def _stock_views(client: DynamoDBClient, table: str) -> StateViews[Stock]:
     from ledger.adapters.dynamodb_state_views import DynamoDBStateViews  # noqa: PLC0415
+    from ledger.application.stock import STOCK  # noqa: PLC0415
 
     return DynamoDBStateViews(client, table, key="sku", codec=STOCK.state)
 
@@ -162,12 +174,6 @@ def _reporter(store: ReportStore) -> Reporter:
     return Reporter(store)
 
 
-def _analyst(store: SalesStore, orders: Reader[Order]) -> Analyst:
-    from ledger.application.pipeline.analytics import Analyst  # noqa: PLC0415
-
-    return Analyst(store, lambda order_id, version: orders.read(order_id, version=version).state)
-
-
 def _alert_notifier(log: NotificationLog, notifier: Notifier) -> AlertNotifier:
     from ledger.application.pipeline.notifying import AlertNotifier  # noqa: PLC0415
 
@@ -185,45 +191,6 @@ ORDER_FRAUD_DETECTOR: Final[Component[OrderFraudDetector]] = Component(
     ORDER_FRAUD_RULES,
 )
 REPORTER: Final[Component[Reporter]] = Component("reporter", _reporter, REPORT_STORE)
-ANALYST: Final[Component[Analyst]] = Component("analyst", _analyst, SALES_STORE, bootstrap.reader(ORDER))
 ALERT_NOTIFIER: Final[Component[AlertNotifier]] = Component(
     "alert_notifier", _alert_notifier, NOTIFICATION_LOG, NOTIFIER
 )
-
-# --- projections: the read models `python -m ledger.rebuild` can rebuild, by name ---------------------------------
-
-
-def _alerts_projection(views: AlertViews, rules: FraudRules, order_rules: OrderFraudRules) -> AlertsProjection:
-    from ledger.application.pipeline.fraud_detection import AlertsProjection  # noqa: PLC0415
-
-    return AlertsProjection(views, rules, order_rules)
-
-
-def _sales_projection(store: SalesStore) -> SalesProjection:
-    from ledger.application.pipeline.analytics import SalesProjection  # noqa: PLC0415
-
-    return SalesProjection(store)
-
-
-def _reports_projection(reporter: Reporter) -> ReportsProjection:
-    from ledger.application.pipeline.reporting import ReportsProjection  # noqa: PLC0415
-
-    return ReportsProjection(reporter)
-
-
-ACCOUNTS_PROJECTION: Final = bootstrap.state_projection(ACCOUNT, ACCOUNT_VIEWS)
-ALERTS_PROJECTION: Final[Component[AlertsProjection]] = Component(
-    "alerts_projection", _alerts_projection, ALERT_VIEWS, FRAUD_RULES, ORDER_FRAUD_RULES
-)
-REPORTS_PROJECTION: Final[Component[ReportsProjection]] = Component("reports_projection", _reports_projection, REPORTER)
-# Every projection, declared once, by the name the topology's tables give it (Table.projection).
-PROJECTIONS: Final[Mapping[str, Component[Projection]]] = {
-    "accounts": ACCOUNTS_PROJECTION,
-    "alerts": ALERTS_PROJECTION,
-    "reports": REPORTS_PROJECTION,
-    "orders": bootstrap.state_projection(ORDER, ORDER_VIEWS),
-    "stock": bootstrap.state_projection(STOCK, STOCK_VIEWS),
-    "sales": Component("sales_projection", _sales_projection, SALES_STORE),
-}
-# Those the projector keeps from the event table's stream, by aggregate type.
-STATE_PROJECTIONS: Final = bootstrap.state_projections(PROJECTIONS.values())

@@ -18,10 +18,10 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from ledger import bootstrap
-from ledger.components import PROJECTIONS
 from ledger.kernel.components import Component, Root, SettingsError
 from ledger.kernel.projections import Projection
 from ledger.kernel.projections import rebuild as rebuild_projections
+from ledger.projections import PROJECTIONS
 
 
 def rebuild(

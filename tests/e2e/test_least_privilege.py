@@ -31,6 +31,7 @@ from infra.access import DYNAMODB_LIST_STREAMS, DYNAMODB_STREAM_READ, FAILURE_DE
 from infra.topology import EVENTS, TOPOLOGY
 from local.aws_calls import CALLS_FILE_VARIABLE, Call, read_calls
 from tests.e2e.local_runtime import LocalRuntime
+from tests.e2e.pipeline import eventually
 from tests.e2e.support import local_only
 from tests.e2e.workload import drive_every_function
 from tests.infra.policies import (
@@ -51,6 +52,9 @@ CALLS_FILE: Final = "aws-calls.jsonl"  # in the runtime's data directory
 # Every batch delivered twice, as Lambda may: the consumers' answers to a redelivered event (the idempotency records
 # read back, the exactly-once markers refused) are paths of their own, with calls of their own.
 REDELIVER_EVERY_BATCH: Final = ("--chaos-duplicate=1", "--chaos-seed=8")
+# The heartbeat's function runs on the schedule only: often enough to fire during the workload, seldom enough that
+# the pipeline is quiet between beats (a beat takes about 8 s to reach its last consumer).
+HEARTBEAT_EVERY: Final = ("--heartbeat-seconds=20",)
 
 FUNCTIONS: Final = frozenset(function.id for function in TOPOLOGY.functions)
 STREAM_READERS: Final = frozenset(f.id for f in TOPOLOGY.functions if any(s.kind == "kinesis" for s in f.event_sources))
@@ -92,8 +96,8 @@ NOT_USED_LOCALLY: Final = (
         FUNCTIONS,
         "xray:*",
         "*",
-        "Lambda and the X-Ray SDK send the trace segments of active tracing; tracing is off locally "
-        "(POWERTOOLS_TRACE_DISABLED).",
+        "Lambda sends the trace segments of active tracing with the function's role; no local process traces "
+        "(docs/tracing.md).",
     ),
     Unused(
         STREAM_READERS,
@@ -177,9 +181,15 @@ class ByUse:
 def by_use(tmp_path_factory: pytest.TempPathFactory) -> ByUse:
     data_dir: Path = tmp_path_factory.mktemp("least-privilege") / "data"
     calls_file = data_dir / CALLS_FILE
-    runtime = LocalRuntime(data_dir, reset=True, env={CALLS_FILE_VARIABLE: str(calls_file)}, args=REDELIVER_EVERY_BATCH)
+    runtime = LocalRuntime(
+        data_dir,
+        reset=True,
+        env={CALLS_FILE_VARIABLE: str(calls_file)},
+        args=(*REDELIVER_EVERY_BATCH, *HEARTBEAT_EVERY),
+    )
     with runtime:
         drive_every_function(runtime)
+        eventually(lambda: _every_mapping_heard_a_beat(runtime), timeout=120, interval=0.5)
         table = runtime.aws("dynamodb").describe_table(TableName=EVENTS.local_name)["Table"]
     synthesized = synthesize(tmp_path_factory.mktemp("cdk.out"))
     events = synthesized.table_id(EVENTS)
@@ -187,6 +197,12 @@ def by_use(tmp_path_factory: pytest.TempPathFactory) -> ByUse:
         synthesized.resources, names=local_names(synthesized), stream_arns={events: table["LatestStreamArn"]}
     )
     return _by_use(synthesized, resolve, read_calls(calls_file))
+
+
+def _every_mapping_heard_a_beat(runtime: LocalRuntime) -> bool:
+    """The heartbeat function ran and its beat went through every mapping, with whatever calls that made."""
+    rows = (runtime.status().get("heartbeat") or {}).get("mappings", [])
+    return bool(rows) and all(row["beats"] for row in rows)
 
 
 def _by_use(synthesized: Synthesized, resolve: Resolver, calls: list[Call]) -> ByUse:

@@ -99,6 +99,7 @@ _SHAPES: Final[Mapping[str, _Shape]] = {
         "FunctionName", {"Ref": "{name}", "Arn": "arn:aws:lambda:{region}:{account}:function:{name}"}
     ),
     "AWS::ApiGatewayV2::Api": _Shape(None, {"Ref": "{name}", "ApiId": "{name}"}, lambda i: _generated_id(i)[:10]),
+    "AWS::Events::Rule": _Shape("Name", {"Ref": "{name}", "Arn": "arn:aws:events:{region}:{account}:rule/{name}"}),
 }
 _PSEUDO: Final = {
     "AWS::Region": REGION,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,12 @@ def test_settings_table_row_matches_the_topology(function: Function, source: Eve
 def test_the_reason_for_the_settings_is_written_down(function: Function, source: EventSource) -> None:
     line = f"- **`{function.id}`** ({_source(source)}): {source.rationale}"
     assert line in PIPELINE_DOC.read_text(encoding="utf-8").splitlines()
+
+
+def test_the_least_privilege_table_has_a_row_for_every_function() -> None:
+    # GIVEN the table of what each function may do THEN every topology function has its row (the heartbeat's too)
+    lines = PIPELINE_DOC.read_text(encoding="utf-8").splitlines()
+    start = lines.index("| Function | May | On |") + 2
+    rows = lines[start : lines.index("", start)]
+    named = [name for row in rows for name in re.findall(r"`([a-z-]+)`", row.split(" | ")[0])]
+    assert sorted(named) == sorted(function.id for function in TOPOLOGY.functions)

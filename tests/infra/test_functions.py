@@ -7,13 +7,19 @@ import re
 from pathlib import Path
 
 import pytest
-from aws_cdk import App, Stack, Token
+from aws_cdk import App, Environment, Stack, Token
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Capture
 
-from infra.powertools import LAYER_ARN_CONTEXT_KEY, powertools_layer
+from infra.application import build_app
+from infra.powertools import (
+    LAYER_ARN_CONTEXT_KEY,
+    REGION_VARIABLE,
+    PowertoolsLayerUnavailableError,
+    powertools_layer,
+)
 from infra.topology import TOPOLOGY, Function
-from tests.infra.template import Synthesized
+from tests.infra.template import Synthesized, cdk_context
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = pytest.mark.parametrize("spec", TOPOLOGY.functions, ids=lambda f: f.id)
@@ -74,6 +80,56 @@ def test_context_can_replace_the_powertools_layer_arn() -> None:
     assert Token.is_unresolved(default.layer_version_arn)
 
 
+@pytest.mark.parametrize("region", ["us-gov-west-1", "cn-north-1", "ap-east-2"])
+def test_a_region_without_the_powertools_parameter_stops_the_synth_naming_the_context_override(
+    region: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN `cdk deploy` to a region where Powertools publishes no SSM parameter (the CLI tells the app which region
+    # it deploys to in CDK_DEFAULT_REGION) WHEN the app is synthesized THEN it stops, saying what to give instead
+    monkeypatch.setenv(REGION_VARIABLE, region)
+    with pytest.raises(PowertoolsLayerUnavailableError) as refused:
+        build_app(context=cdk_context())
+    message = str(refused.value)
+    assert f"-c {LAYER_ARN_CONTEXT_KEY}=arn:aws:lambda:{region}:" in message
+    assert f"/aws/service/powertools/python/arm64/python3.14/{_pinned_powertools()}" in message
+    # the same for a stack whose env names the region
+    with pytest.raises(PowertoolsLayerUnavailableError, match=LAYER_ARN_CONTEXT_KEY):
+        powertools_layer(
+            Stack(App(), "Pinned", env=Environment(region=region)),
+            "Layer",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            architecture=lambda_.Architecture.ARM_64,
+        )
+
+
+def test_the_context_override_serves_a_region_without_the_parameter(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(REGION_VARIABLE, "us-gov-west-1")
+    arn = "arn:aws-us-gov:lambda:us-gov-west-1:165087284144:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:9"
+    layer = powertools_layer(
+        Stack(App(context={LAYER_ARN_CONTEXT_KEY: arn}), "Stack"),
+        "Layer",
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        architecture=lambda_.Architecture.ARM_64,
+    )
+    assert layer.layer_version_arn == arn
+
+
+@pytest.mark.parametrize("region", [None, "eu-west-1", "us-east-1"])
+def test_a_region_with_the_parameter_or_none_known_resolves_the_layer_at_deploy(
+    region: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an environment-agnostic synth (no region known: `make synth` without one) cannot tell, and leaves it to the
+    # deploy's parameter
+    if region is None:
+        monkeypatch.delenv(REGION_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(REGION_VARIABLE, region)
+    layer = powertools_layer(
+        Stack(App(), "Stack"), "Layer", runtime=lambda_.Runtime.PYTHON_3_14, architecture=lambda_.Architecture.ARM_64
+    )
+    assert Token.is_unresolved(layer.layer_version_arn)
+
+
 @FUNCTIONS
 def test_function_finds_every_table_name_and_the_shared_settings(synthesized: Synthesized, spec: Function) -> None:
     variables = synthesized.function(spec)["Properties"]["Environment"]["Variables"]
@@ -95,9 +151,16 @@ def test_function_finds_the_stream_of_each_aggregate_type(synthesized: Synthesiz
     separator, parts = joined["Fn::Join"]
     rendered = separator.join(part if isinstance(part, str) else f"<{part['Ref']}>" for part in parts)
     # THEN every aggregate type the topology assigns to a stream is routed to that stream's name
-    expected = {t: f"<{synthesized.stream_id(s)}>" for s in TOPOLOGY.streams for t in s.aggregate_types}
-    assert json.loads(rendered) == expected
+    expected: dict[str, str | list[str]] = {
+        t: f"<{synthesized.stream_id(s)}>" for s in TOPOLOGY.streams for t in s.aggregate_types
+    }
     assert set(expected) == {"Account", "Order", "Stock", "Shipment", "Customer"}
+    # AND the heartbeat's type to every one of those streams
+    assert TOPOLOGY.heartbeat is not None
+    expected[TOPOLOGY.heartbeat.aggregate_type] = [
+        f"<{synthesized.stream_id(s)}>" for s in TOPOLOGY.streams if s.aggregate_types
+    ]
+    assert json.loads(rendered) == expected
 
 
 @FUNCTIONS

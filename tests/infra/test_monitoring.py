@@ -1,5 +1,5 @@
-"""Alarms on every consumer (iterator age, errors), every on-failure queue and every Kinesis stream, and the
-pipeline's CloudWatch dashboard."""
+"""Alarms on every consumer (iterator age, errors), every mapping (its on-failure queue, its heartbeat), every Kinesis
+stream and the events table's stream, and the pipeline's CloudWatch dashboard."""
 
 from __future__ import annotations
 
@@ -78,7 +78,11 @@ def test_a_message_in_a_failure_queue_raises_an_alarm(
 
 
 @pytest.mark.parametrize("stream", TOPOLOGY.streams, ids=lambda s: s.id)
-def test_kinesis_stream_alarms_when_a_reader_falls_behind(synthesized: Synthesized, stream: KinesisStream) -> None:
+def test_kinesis_stream_alarms_when_a_reader_falls_behind_or_none_can_read(
+    synthesized: Synthesized, stream: KinesisStream
+) -> None:
+    # GIVEN a Kinesis stream WHEN its slowest reader is 5 minutes behind, or no GetRecords at all was made on it for
+    # 3 minutes (Lambda polls every shard every second: nobody can read it) THEN it alarms
     _alarm(
         synthesized,
         {
@@ -88,8 +92,77 @@ def test_kinesis_stream_alarms_when_a_reader_falls_behind(synthesized: Synthesiz
             "Statistic": "Maximum",
             "Threshold": FIVE_MINUTES_MS,
             "ComparisonOperator": "GreaterThanThreshold",
+            "EvaluationPeriods": 3,
+            "TreatMissingData": "breaching",
         },
     )
+
+
+@pytest.mark.parametrize(("function", "source"), MAPPINGS, ids=[f"{f.id}-{s.source}" for f, s in MAPPINGS])
+def test_a_mapping_that_hears_no_heartbeat_for_three_periods_alarms(
+    synthesized: Synthesized, function: Function, source: EventSource
+) -> None:
+    # GIVEN a mapping WHEN its consumer noted no heartbeat from its source in 3 periods of the heartbeat's rate,
+    # missing data counting as breaching (a mapping that cannot poll invokes nothing, so publishes nothing) THEN
+    # its own alarm goes off
+    heartbeat = TOPOLOGY.heartbeat
+    assert heartbeat is not None
+    source_name: Any = (
+        {"Ref": synthesized.table_id(TOPOLOGY.table(source.source))}
+        if source.kind == "dynamodb"
+        else TOPOLOGY.stream(source.source).name
+    )
+    _alarm(
+        synthesized,
+        {
+            "AlarmName": f"{STACK_NAME}-{function.id}-{source.source}-heartbeat",
+            "Namespace": heartbeat.namespace,
+            "MetricName": heartbeat.metric,
+            "Dimensions": [
+                {"Name": "Consumer", "Value": function.id},
+                {"Name": "Source", "Value": source_name},
+                {"Name": "service", "Value": TOPOLOGY.environment["POWERTOOLS_SERVICE_NAME"]},
+            ],
+            "Statistic": "Sum",
+            "Period": heartbeat.rate_minutes * 60,
+            "Threshold": 1,
+            "ComparisonOperator": "LessThanThreshold",
+            "EvaluationPeriods": heartbeat.missed_beats,
+            "DatapointsToAlarm": heartbeat.missed_beats,
+            "TreatMissingData": "breaching",
+        },
+    )
+
+
+def test_every_mapping_has_exactly_one_heartbeat_alarm(synthesized: Synthesized) -> None:
+    names = [a["Properties"]["AlarmName"] for a in synthesized.of_type("AWS::CloudWatch::Alarm").values()]
+    assert sorted(n for n in names if n.endswith("-heartbeat")) == sorted(
+        f"{STACK_NAME}-{f.id}-{s.source}-heartbeat" for f, s in MAPPINGS
+    )
+
+
+def test_the_events_table_stream_alarms_when_one_of_its_readers_falls_behind(synthesized: Synthesized) -> None:
+    # GIVEN the events table's DynamoDB stream (which has no stream-level metric of its own) THEN an alarm on the
+    # largest IteratorAge of its readers, the projector and the publisher
+    readers = [function for function, _ in TOPOLOGY.consumers_of("dynamodb", "events")]
+    (alarm,) = [
+        a["Properties"]
+        for a in synthesized.of_type("AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["AlarmName"] == f"{STACK_NAME}-events-stream-iterator-age"
+    ]
+    assert (alarm["Threshold"], alarm["ComparisonOperator"], alarm["EvaluationPeriods"]) == (
+        FIVE_MINUTES_MS,
+        "GreaterThanThreshold",
+        3,
+    )
+    (expression,) = [m for m in alarm["Metrics"] if "Expression" in m]
+    inputs = {m["Id"]: m["MetricStat"] for m in alarm["Metrics"] if "MetricStat" in m}
+    assert expression["Expression"] == f"MAX([{', '.join(inputs)}])"
+    assert sorted(
+        (stat["Metric"]["MetricName"], stat["Metric"]["Dimensions"][0]["Value"]["Ref"], stat["Stat"], stat["Period"])
+        for stat in inputs.values()
+    ) == sorted(("IteratorAge", synthesized.function_id(f), "Maximum", 60) for f in readers)
+    assert alarm["TreatMissingData"] == "notBreaching"  # idle readers publish none; their heartbeat alarms see them
 
 
 def test_alarms_have_no_actions_and_say_what_they_mean(synthesized: Synthesized) -> None:
@@ -105,8 +178,16 @@ def test_alarms_have_no_actions_and_say_what_they_mean(synthesized: Synthesized)
 
 def _dashboard_body(synthesized: Synthesized) -> Any:
     (dashboard,) = synthesized.of_type("AWS::CloudWatch::Dashboard").values()
-    assert dashboard["Properties"]["DashboardName"] == f"{STACK_NAME}-pipeline"
     return dashboard["Properties"]["DashboardBody"]
+
+
+def test_the_dashboard_name_holds_the_stack_and_the_region_dashboards_are_global_to_the_account(
+    synthesized: Synthesized,
+) -> None:
+    (dashboard,) = synthesized.of_type("AWS::CloudWatch::Dashboard").values()
+    assert dashboard["Properties"]["DashboardName"] == {
+        "Fn::Join": ["", [f"{STACK_NAME}-", {"Ref": "AWS::Region"}, "-pipeline"]]
+    }
 
 
 def test_dashboard_shows_every_consumer_queue_stream_and_read_model(synthesized: Synthesized) -> None:
@@ -131,6 +212,7 @@ def test_dashboard_shows_every_consumer_queue_stream_and_read_model(synthesized:
         "GetRecords.IteratorAgeMilliseconds",
         "ConsumedWriteCapacityUnits",
         "NumberOfMessagesPublished",
+        "Heartbeat",
     ):
         assert f'"{metric}"' in text, metric
 

@@ -37,8 +37,8 @@ DYNAMODB_WRITES = (
 KINESIS_WRITES = ("kinesis:PutRecord", "kinesis:PutRecords")
 # Who may write what, as the issue states it (not derived from the topology, so a topology change shows up here).
 TABLE_WRITERS = {
-    # The consumers that answer events with commands append too.
-    "events": {"commands", "inventory", "shipping", "order-fraud"},
+    # The consumers that answer events with commands append too, and the heartbeat records its beats.
+    "events": {"commands", "inventory", "shipping", "order-fraud", "heartbeat"},
     "idempotency": {"commands", "inventory", "shipping", "order-fraud"},
     "accounts": {"projector"},
     "orders": {"projector"},

@@ -172,7 +172,7 @@ def test_the_publisher_puts_each_account_event_on_the_stream_the_topology_routes
 ) -> None:
     # GIVEN the stream EVENT_STREAMS assigns to accounts, and two accounts' events in the event store
     root = Root({**os.environ, **aws})
-    stream = root.get(bootstrap.EVENT_STREAMS)["Account"]
+    (stream,) = root.get(bootstrap.EVENT_STREAMS)["Account"]
     kinesis = boto3.client("kinesis")
     kinesis.create_stream(StreamName=stream, ShardCount=1)
     service = root.get(bootstrap.command_service(ACCOUNT))

@@ -4,10 +4,13 @@ deployed API would, and reading the error code of a response."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ledger.entrypoints import commands, queries
-from local.apigw import LambdaContext, http_api_event
+from local import apigw
+from local.apigw import http_api_event
 
 
 def call(method: str, path: str, body: Any = None, *, raw: bytes | None = None, **headers: str) -> dict[str, Any]:
@@ -20,9 +23,14 @@ def call(method: str, path: str, body: Any = None, *, raw: bytes | None = None, 
     header_map = {name.replace("_", "-"): value for name, value in headers.items()}
     event = http_api_event(method, path, raw_query_string=query, headers=header_map, body=data)
     handler = commands.lambda_handler if method == "POST" else queries.lambda_handler
-    response: dict[str, Any] = handler(event, LambdaContext("test"))
+    response: dict[str, Any] = handler(event, lambda_context())
     response["json"] = json.loads(response["body"]) if response.get("body") else None
     return response
+
+
+def lambda_context(name: str = "test") -> LambdaContext:
+    """The local runtime's Lambda context (the attributes handlers and Powertools read), as the handlers' type."""
+    return cast(LambdaContext, apigw.LambdaContext(name))
 
 
 def error_code(response: dict[str, Any]) -> str:

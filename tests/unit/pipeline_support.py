@@ -113,7 +113,7 @@ def dynamodb_event(records: list[EventRecord]) -> dict[str, Any]:
     }
 
 
-def kinesis_event(messages: list[tuple[str, bytes]]) -> dict[str, Any]:
+def kinesis_event(messages: list[tuple[str, bytes]], stream: str = "s") -> dict[str, Any]:
     return {
         "Records": [
             {
@@ -130,7 +130,7 @@ def kinesis_event(messages: list[tuple[str, bytes]]) -> dict[str, Any]:
                 "eventName": "aws:kinesis:record",
                 "invokeIdentityArn": "arn:aws:iam::123456789012:role/consumer",
                 "awsRegion": "us-east-1",
-                "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/s",
+                "eventSourceARN": f"arn:aws:kinesis:us-east-1:123456789012:stream/{stream}",
             }
             for i, (key, data) in enumerate(messages, start=1)
         ]

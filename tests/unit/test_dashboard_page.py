@@ -10,7 +10,8 @@ from typing import Any
 from ledger.entrypoints import queries
 from ledger.entrypoints.http import analytics_routes
 from ledger.entrypoints.http.openapi import openapi_document
-from local.apigw import LambdaContext, http_api_event
+from local.apigw import http_api_event
+from tests.unit.http_support import lambda_context
 
 HEADLINE_FIGURES = {"orders_placed", "orders_paid", "revenue", "average_order_value", "items_sold"}
 
@@ -18,7 +19,7 @@ HEADLINE_FIGURES = {"orders_placed", "orders_paid", "revenue", "average_order_va
 def get_page(query: str = "") -> dict[str, Any]:
     """The query function's answer to GET /dashboard, as API Gateway would pass it on."""
     event = http_api_event("GET", "/dashboard", route_key="GET /dashboard", raw_query_string=query)
-    response: dict[str, Any] = queries.lambda_handler(event, LambdaContext("test"))
+    response: dict[str, Any] = queries.lambda_handler(event, lambda_context())
     return response
 
 

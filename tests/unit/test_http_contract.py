@@ -33,8 +33,8 @@ from ledger.entrypoints.http.formats import DATE_PATTERN, INSTANT_PATTERN, MAX_Q
 from ledger.entrypoints.http.openapi import OPERATIONS, openapi_document
 from ledger.entrypoints.http.requests import command_context
 from ledger.entrypoints.http.responses import page_response
-from local.apigw import LambdaContext, http_api_event
-from tests.unit.http_support import call, error_code
+from local.apigw import http_api_event
+from tests.unit.http_support import call, error_code, lambda_context
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_every_path_of_the_topology_has_the_same_methods_as_in_the_document(stor
 def test_a_route_whose_parameter_no_route_can_read_is_a_validation_error_naming_it(store: InMemoryEventStore) -> None:
     # GIVEN what a deployed API Gateway hands over for /accounts/a%22b (it decodes the path: a '"' no route reads)
     event = http_api_event("GET", '/accounts/a"b')
-    response = queries.lambda_handler(event, LambdaContext("test"))
+    response = queries.lambda_handler(event, lambda_context())
     # THEN the parameter is named, as it would be for any other value the pattern refuses
     body = json.loads(response["body"])
     assert (response["statusCode"], body["error"]["code"]) == (422, "validation_error")
@@ -124,10 +124,10 @@ def test_api_gateways_decoded_path_parameters_are_taken_as_they_are_not_decoded_
     # GIVEN an account acc-1 WHEN API Gateway hands over /accounts/acc%2D1 (pathParameters decoded once, by it)
     open_account("acc-1")
     event = http_api_event("GET", "/accounts/acc%2D1", path_parameters={"account_id": "acc-1"})
-    assert queries.lambda_handler(event, LambdaContext("test"))["statusCode"] == 200
+    assert queries.lambda_handler(event, lambda_context())["statusCode"] == 200
     # AND a client's %252D (API Gateway decodes it to %2D) stays %2D: refused, not read as '-'
     twice = http_api_event("GET", "/accounts/acc%252D1", path_parameters={"account_id": "acc%2D1"})
-    assert queries.lambda_handler(twice, LambdaContext("test"))["statusCode"] == 422
+    assert queries.lambda_handler(twice, lambda_context())["statusCode"] == 422
 
 
 def test_a_percent_encoded_sku_and_date_are_decoded_too(store: InMemoryEventStore) -> None:
@@ -236,6 +236,8 @@ NOT_HTTP = frozenset(
         "customer_exists",  # customers are kept by the order-fraud consumer only
         "stock_exists",  # a restock creates or changes stock alike
         "shipment_exists",  # shipments are requested by the shipping consumer only
+        "heartbeat_not_found",
+        "heartbeat_exists",  # beats are recorded by the heartbeat function only, and never read over HTTP
     }
 )
 
@@ -341,7 +343,7 @@ def test_alerts_are_paged_newest_first_with_a_cursor(store: InMemoryEventStore) 
 def test_the_docs_page_holds_swagger_ui_and_the_document_and_loads_nothing_from_elsewhere(
     store: InMemoryEventStore,
 ) -> None:
-    response = queries.lambda_handler(http_api_event("GET", "/docs"), LambdaContext("test"))
+    response = queries.lambda_handler(http_api_event("GET", "/docs"), lambda_context())
     assert response["statusCode"] == 200
     assert response["headers"]["Content-Type"].startswith("text/html")
     assert "default-src 'none'" in response["headers"]["Content-Security-Policy"]
@@ -352,7 +354,7 @@ def test_the_docs_page_holds_swagger_ui_and_the_document_and_loads_nothing_from_
     assert not re.search(r"""(src|href)\s*=\s*["']?https?:""", page)  # no CDN, no external stylesheet
     assert "validatorUrl: null" in page  # no badge from validator.swagger.io
     gzipped = queries.lambda_handler(
-        http_api_event("GET", "/docs", headers={"Accept-Encoding": "gzip"}), LambdaContext("test")
+        http_api_event("GET", "/docs", headers={"Accept-Encoding": "gzip"}), lambda_context()
     )
     assert (gzipped["headers"].get("Content-Encoding"), gzipped["isBase64Encoded"]) == ("gzip", True)
     assert len(gzipped["body"]) < len(page) / 2

@@ -22,8 +22,8 @@ from ledger.domain.reports import DailyTotals, ReportKey
 from ledger.entrypoints import commands, queries
 from ledger.entrypoints.http.openapi import OPERATIONS, openapi_document, powertools_path
 from ledger.kernel.records import EventRecord, StreamId
-from local.apigw import LambdaContext, http_api_event
-from tests.unit.http_support import call, error_code
+from local.apigw import http_api_event
+from tests.unit.http_support import call, error_code, lambda_context
 
 
 @pytest.fixture
@@ -146,7 +146,7 @@ def test_a_base64_body_is_decoded(store: InMemoryEventStore) -> None:
     )
     assert event["isBase64Encoded"]
     assert base64.b64decode(event["body"]) == b'{"amount": 7}'
-    assert commands.lambda_handler(event, LambdaContext("test"))["statusCode"] == 200
+    assert commands.lambda_handler(event, lambda_context())["statusCode"] == 200
 
 
 def test_a_body_over_64_kib_gets_413(store: InMemoryEventStore) -> None:

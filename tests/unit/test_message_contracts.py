@@ -14,13 +14,15 @@ from jsonschema.exceptions import ValidationError
 
 from ledger.adapters.memory_event_store import InMemoryEventStore
 from ledger.application.alert_messages import alert_to_json
+from ledger.application.heartbeats import HEARTBEAT
 from ledger.catalog import AGGREGATES
 from ledger.domain.accounts import CloseAccount, DepositMoney, OpenAccount, WithdrawMoney
 from ledger.domain.fraud import Transaction, high_velocity, large_transaction
+from ledger.domain.heartbeats import RecordHeartbeat
 from ledger.kernel.messages import message_of
 from ledger.kernel.records import EventRecord
-from ledger.kernel.service import CommandContext
-from tests.ledger_fixtures import FRAUD_RULES, account_service
+from ledger.kernel.service import CommandContext, CommandService
+from tests.ledger_fixtures import FRAUD_RULES, SERVICE_SETTINGS, account_service
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 
@@ -66,6 +68,25 @@ def test_every_published_message_matches_the_event_message_schema() -> None:
         schema.validate(message)
 
 
+def heartbeat_message() -> dict[str, Any]:
+    store = InMemoryEventStore()
+    beat = RecordHeartbeat("2026-11-26T08:30:00Z", "2026-11-26T08:30:00Z")
+    CommandService(HEARTBEAT, store, SERVICE_SETTINGS).execute(beat, CommandContext("firing", "firing"))
+    (record,) = store.events()
+    message: dict[str, Any] = json.loads(message_of(record, AGGREGATES).to_json())
+    return message
+
+
+def test_the_heartbeat_every_stream_carries_matches_the_event_message_schema() -> None:
+    schema = validator("event-message.schema.json")
+    schema.validate(heartbeat_message())
+    for breakage in ({"surprise": 1}, {"beat_id": 7}):
+        broken = heartbeat_message()
+        broken["data"].update(breakage)
+        with pytest.raises(ValidationError):
+            schema.validate(broken)
+
+
 @pytest.mark.parametrize(
     "breakage",
     [
@@ -94,3 +115,5 @@ def test_alerts_match_the_alert_message_schema() -> None:
     for alert in alerts:
         assert alert is not None
         schema.validate(json.loads(alert_to_json(alert)))
+        # with the correlation id of its triggering event, as fraud detection puts it (docs/tracing.md)
+        schema.validate(json.loads(alert_to_json(alert, "req-42")))

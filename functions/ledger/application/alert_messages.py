@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from ledger.domain.fraud import Alert
@@ -10,8 +11,17 @@ from ledger.kernel.codec import CodecError, from_json
 from ledger.kernel.messages import InvalidMessageError, json_object
 
 
-def alert_to_json(alert: Alert) -> bytes:
-    return json.dumps(alert_body(alert), separators=(",", ":")).encode()
+@dataclass(frozen=True)
+class AlertMessage:
+    alert: Alert
+    correlation_id: str | None  # the triggering event's: what ties the alert to the request that caused it, in logs
+
+
+def alert_to_json(alert: Alert, correlation_id: str | None = None) -> bytes:
+    body = alert_body(alert)
+    if correlation_id is not None:
+        body["correlation_id"] = correlation_id
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 def alert_body(alert: Alert) -> dict[str, Any]:
@@ -43,4 +53,12 @@ def alert_of(body: dict[str, Any]) -> Alert:
 
 
 def parse_alert(raw: bytes) -> Alert:
-    return alert_of(json_object(raw))
+    return parse_alert_message(raw).alert
+
+
+def parse_alert_message(raw: bytes) -> AlertMessage:
+    body = json_object(raw)
+    correlation_id = body.pop("correlation_id", None)
+    if correlation_id is not None and not isinstance(correlation_id, str):
+        raise InvalidMessageError("correlation_id must be a string")
+    return AlertMessage(alert_of(body), correlation_id)

@@ -4,31 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ledger import bootstrap
-from ledger.application.alert_messages import parse_alert
+from ledger.application.alert_messages import parse_alert_message
 from ledger.components import ALERT_VIEWS
-from ledger.entrypoints.streams import kinesis_data
+from ledger.entrypoints.streams import consumer, kinesis_data
 
 logger = Logger()
-tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
 bootstrap.start(ALERT_VIEWS)
 
 
-@tracer.capture_method
 def store(record: KinesisStreamRecord) -> None:
-    alert = parse_alert(kinesis_data(record))
-    stored = bootstrap.get(ALERT_VIEWS).put_if_absent(alert)
-    logger.info("alert stored" if stored else "alert already stored", extra={"alert_id": alert.alert_id})
+    message = parse_alert_message(kinesis_data(record))
+    stored = bootstrap.get(ALERT_VIEWS).put_if_absent(message.alert)
+    logger.info(
+        "alert stored" if stored else "alert already stored",
+        extra={"alert_id": message.alert.alert_id, "correlation_id": message.correlation_id},
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@consumer("alerts", logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=store, processor=processor, context=context)

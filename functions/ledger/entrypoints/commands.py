@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -22,7 +22,6 @@ from ledger.entrypoints.http.resources import ACCOUNT_RESOURCE
 from ledger.entrypoints.http.validation import read_json_body
 
 logger = Logger()
-tracer = Tracer()
 app = APIGatewayHttpResolver()
 register_error_handlers(app, logger)
 app.include_router(order_commands.router)
@@ -31,7 +30,6 @@ bootstrap.start(ACCOUNTS, *order_commands.SERVICES)
 
 
 @app.post("/accounts")
-@tracer.capture_method
 def open_account() -> Response[str]:
     body = read_json_body(app.current_event.raw_event, schemas.OPEN_ACCOUNT)
     command = OpenAccount(
@@ -44,7 +42,6 @@ def open_account() -> Response[str]:
 
 
 @app.post("/accounts/<account_id>/deposits")
-@tracer.capture_method
 def deposit(account_id: str) -> Response[str]:
     body = read_json_body(app.current_event.raw_event, schemas.MONEY_MOVEMENT)
     command = DepositMoney(_account(account_id), body["amount"], body.get("description"))
@@ -52,7 +49,6 @@ def deposit(account_id: str) -> Response[str]:
 
 
 @app.post("/accounts/<account_id>/withdrawals")
-@tracer.capture_method
 def withdraw(account_id: str) -> Response[str]:
     body = read_json_body(app.current_event.raw_event, schemas.MONEY_MOVEMENT)
     command = WithdrawMoney(_account(account_id), body["amount"], body.get("description"))
@@ -60,17 +56,15 @@ def withdraw(account_id: str) -> Response[str]:
 
 
 @app.post("/accounts/<account_id>/close")
-@tracer.capture_method
 def close(account_id: str) -> Response[str]:
     body = read_json_body(app.current_event.raw_event, schemas.EMPTY_BODY, optional=True)
     return run_command(app, ACCOUNT_RESOURCE, CloseAccount(_account(account_id)), body)
 
 
 def _account(raw: str) -> str:
-    return path_id(app.current_event.raw_event, raw, "account_id", logger, tracer)
+    return path_id(app.current_event.raw_event, raw, "account_id", logger)
 
 
-@tracer.capture_lambda_handler
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return resolve(app, logger, event, context)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
@@ -17,18 +17,24 @@ from ledger import bootstrap
 from ledger.application.pipeline.order_fraud import customer_reactions
 from ledger.components import ALERTS_STREAM, ORDER_FRAUD_DETECTOR, ORDER_FRAUD_RULES
 from ledger.entrypoints.alerting import put_alerts
-from ledger.entrypoints.streams import failed_records_response, kinesis_data, react_in_order, record_id
+from ledger.entrypoints.streams import (
+    consumer,
+    correlation_of,
+    failed_records_response,
+    forward_to,
+    kinesis_data,
+    react_in_order,
+    record_id,
+)
 from ledger.kernel.aggregate import RecordedEvent
 from ledger.kernel.messages import InvalidMessageError, decode_message, parse_message
 
 logger = Logger()
-tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
 REACTOR = bootstrap.reactor("order-fraud")
 bootstrap.start(ORDER_FRAUD_DETECTOR, ORDER_FRAUD_RULES, ALERTS_STREAM, bootstrap.BUS, REACTOR)
 
 
-@tracer.capture_method
 def detect(records: list[KinesisStreamRecord]) -> set[str]:
     """Tell the customers of the orders placed, run the rules on the batch and put the alerts; the ids of the records
     that failed."""
@@ -51,11 +57,13 @@ def detect(records: list[KinesisStreamRecord]) -> set[str]:
             events.append(event)
             source.setdefault(event.event_id, record_id(record))
     raised = bootstrap.get(ORDER_FRAUD_DETECTOR).alerts(events)  # the store failing fails the batch: it is retried
-    return failed | put_alerts(((source[event_id], a) for event_id, found in raised.items() for a in found), logger)
+    alerts = ((source[event_id], alert) for event_id, found in raised.items() for alert in found)
+    correlations = {key: value for event in events for key, value in correlation_of(event.record).items()}
+    return failed | put_alerts(alerts, logger, correlations)
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@consumer("order-fraud", logger, forward=forward_to(ALERTS_STREAM))
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     records = [KinesisStreamRecord(raw) for raw in event.get("Records", [])]
     return failed_records_response(event, context, processor, detect(records))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -24,7 +24,6 @@ from ledger.entrypoints.http.resolve import resolve
 from ledger.entrypoints.http.resources import ACCOUNT_RESOURCE
 
 logger = Logger()
-tracer = Tracer()
 app = APIGatewayHttpResolver()
 register_error_handlers(app, logger)
 app.include_router(read_model_routes)
@@ -34,13 +33,11 @@ bootstrap.start(ACCOUNTS, *READ_MODELS, *order_queries.PARTS, *analytics_routes.
 
 
 @app.get("/accounts/<account_id>")
-@tracer.capture_method
 def get_account(account_id: str) -> Response[str]:
     return read_state(app, ACCOUNT_RESOURCE, _account(account_id))
 
 
 @app.get("/accounts/<account_id>/events")
-@tracer.capture_method
 def list_events(account_id: str) -> Response[str]:
     return read_history(app, ACCOUNT, _account(account_id))
 
@@ -61,10 +58,9 @@ def docs() -> Response[str]:
 
 
 def _account(raw: str) -> str:
-    return path_id(app.current_event.raw_event, raw, "account_id", logger, tracer)
+    return path_id(app.current_event.raw_event, raw, "account_id", logger)
 
 
-@tracer.capture_lambda_handler
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return resolve(app, logger, event, context)

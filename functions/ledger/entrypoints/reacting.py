@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ledger import bootstrap
-from ledger.entrypoints.streams import failed_records_response, react_in_order
+from ledger.entrypoints.streams import consumer, failed_records_response, react_in_order
 from ledger.kernel.aggregate import Aggregate, RecordedEvent
 from ledger.kernel.reactions import Reaction
 
@@ -28,12 +28,10 @@ Reactions = Callable[[RecordedEvent[Any], Callable[[str], Any]], list[Reaction]]
 
 def reacting_handler(caller: str, reactions: Reactions, *, reads: Aggregate[Any, Any, Any]) -> Handler:
     logger = Logger()
-    tracer = Tracer()
     processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
     reactor, reader = bootstrap.reactor(caller), bootstrap.reader(reads)
     bootstrap.start(reactor, reader, bootstrap.REGISTRY)
 
-    @tracer.capture_method
     def react(records: list[KinesisStreamRecord]) -> set[str]:
         find = bootstrap.get(reader).find
         return react_in_order(
@@ -45,7 +43,7 @@ def reacting_handler(caller: str, reactions: Reactions, *, reads: Aggregate[Any,
         )
 
     @logger.inject_lambda_context(clear_state=True)
-    @tracer.capture_lambda_handler
+    @consumer(caller, logger)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
         records = [KinesisStreamRecord(raw) for raw in event.get("Records", [])]
         return failed_records_response(event, context, processor, react(records))

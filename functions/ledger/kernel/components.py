@@ -71,6 +71,7 @@ class Root:
         self._environment = environment
         self._built: dict[Component[Any], Any] = {}
         self._provided: set[Component[Any]] = set()
+        self._started: list[Component[Any]] = []
         self._lock = threading.RLock()
 
     @property
@@ -95,7 +96,18 @@ class Root:
                 problems.append(str(error))
         if problems:
             raise SettingsError("; ".join(problems))
+        self._started += [component for component in components if component not in self._started]
         return self
+
+    @property
+    def started(self) -> tuple[Component[Any], ...]:
+        """The parts `start` was given: what the function uses, each built on first use."""
+        return tuple(self._started)
+
+    def needs(self, part: Component[Any]) -> bool:
+        """Whether a part this root started is built from `part` (or is it): e.g. which AWS clients the function's
+        requests will build."""
+        return part in _needed(self.started)
 
     def get(self, component: Component[T]) -> T:
         with self._lock:  # uncontended in a Lambda (one request at a time); tests may provide from another thread

@@ -52,6 +52,46 @@ def test_providing_a_part_rebuilds_what_was_built_from_the_old_one() -> None:
     assert root.get(service) == "hand-made service"  # what was provided stays provided
 
 
+def test_a_root_knows_which_parts_what_it_started_is_built_from() -> None:
+    # GIVEN a function that starts a service built on a client (as a handler module does when imported)
+    client = Component("client", lambda: "client")
+    other = Component("other client", lambda: "other")
+    service = Component("service", lambda c, size: f"service on {c}", client, SIZE)
+    root = Root({"SIZE": "1"}).start(service)
+    # THEN it tells what it started and which parts its requests will build, before building any
+    assert root.started == (service,)
+    assert root.needs(client)
+    assert root.needs(SIZE)
+    assert not root.needs(other)
+
+
+@pytest.mark.parametrize(
+    ("function", "clients"),
+    [
+        ("commands", ["dynamodb"]),
+        ("publisher", ["kinesis"]),
+        ("fraud", ["dynamodb", "kinesis"]),
+        ("notifications", ["dynamodb", "sns"]),
+    ],
+)
+def test_each_function_names_the_aws_clients_its_first_requests_build(function: str, clients: list[str]) -> None:
+    # GIVEN a function's handler module imported in a fresh process WHEN asked THEN the composition root names the
+    # clients its parts are built from (what the bench times with the import), and has built none yet
+    script = (
+        f"import sys, ledger.entrypoints.{function}; from ledger import bootstrap\n"
+        "print(' '.join(c.name for c in bootstrap.clients()), 'boto3' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "PYTHONPATH": f"{ROOT / 'functions'}"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert result.stdout.split() == [*clients, "False"]
+
+
 @pytest.mark.parametrize(
     ("module", "missing"),
     [("ledger.entrypoints.publisher", "EVENT_STREAMS"), ("ledger.entrypoints.fraud", "FRAUD_VELOCITY_COUNT")],

@@ -12,17 +12,20 @@ from ledger import bootstrap
 from ledger.adapters.memory_event_store import InMemoryEventStore
 from ledger.adapters.memory_read_models import InMemoryBus
 from ledger.application.accounts import ACCOUNT
+from ledger.application.heartbeats import HEARTBEAT
 from ledger.catalog import AGGREGATES
-from ledger.components import PROJECTIONS
 from ledger.domain.accounts import DepositMoney, OpenAccount
+from ledger.domain.heartbeats import RecordHeartbeat
 from ledger.kernel.aggregate import Registry
 from ledger.kernel.components import Root, SettingsError
 from ledger.kernel.publishing import Publisher
 from ledger.kernel.service import CommandContext, CommandService
+from ledger.projections import PROJECTIONS
 from tests.counter import COUNTER, CreateCounter, Increment
 from tests.ledger_fixtures import SERVICE_SETTINGS, account_service
 
 CTX = CommandContext("corr", "req")
+BEAT = "2026-11-26T08:30:00Z"
 
 
 def test_each_aggregate_types_events_go_to_its_own_stream_keyed_by_aggregate() -> None:
@@ -73,7 +76,7 @@ def test_a_message_the_stream_refuses_is_reported_failed() -> None:
     assert (published.put, list(published.failed)) == (1, [1])
 
 
-def test_the_topology_routes_every_declared_aggregate_to_exactly_one_stream() -> None:
+def test_the_topology_routes_every_business_aggregate_to_one_stream_and_the_heartbeat_to_every_one() -> None:
     routes = json.loads(TOPOLOGY.event_streams(lambda stream: stream.name))
     assert routes == {
         "Account": TRANSACTIONS.name,
@@ -81,17 +84,55 @@ def test_the_topology_routes_every_declared_aggregate_to_exactly_one_stream() ->
         "Customer": "orders",
         "Stock": FULFILMENT_STREAM.name,
         "Shipment": FULFILMENT_STREAM.name,
+        "Heartbeat": [TRANSACTIONS.name, "orders", FULFILMENT_STREAM.name],
     }
     assert set(routes) == set(AGGREGATES.types)
     declared = [t for stream in TOPOLOGY.streams for t in stream.aggregate_types]
     assert len(declared) == len(set(declared))
+    assert TOPOLOGY.heartbeat is not None
+    assert TOPOLOGY.heartbeat.aggregate_type == HEARTBEAT.type
+
+
+def test_a_heartbeat_goes_to_every_stream_the_publisher_feeds_and_nothing_else_is_duplicated() -> None:
+    # GIVEN the topology's routing, an account event and a heartbeat in the store
+    store = InMemoryEventStore()
+    account_service(store).execute(OpenAccount("a-1", "Ann"), CTX)
+    CommandService(HEARTBEAT, store, SERVICE_SETTINGS).execute(RecordHeartbeat(BEAT, BEAT), CTX)
+    bus = InMemoryBus()
+    root = Root({"EVENT_STREAMS": TOPOLOGY.event_streams(lambda stream: stream.name)}).provide(bootstrap.BUS, bus)
+    # WHEN the publisher built from that routing publishes both
+    published = root.get(bootstrap.PUBLISHER).publish([(r.aggregate_type, r) for r in store.events()])
+    # THEN the beat is on every stream the publisher feeds, keyed by its id, and the account event on its own only
+    assert dict(published.failed) == {}
+    fed = [stream.name for stream in TOPOLOGY.streams if stream.aggregate_types]
+    assert sorted(bus.streams) == sorted(fed)
+    for stream in fed:
+        beats = [(key, json.loads(data)) for key, data in bus.streams[stream] if b"Heartbeat" in data]
+        assert [(key, m["aggregate_type"], m["type"]) for key, m in beats] == [(BEAT, "Heartbeat", "HeartbeatRecorded")]
+    assert [json.loads(data)["aggregate_type"] for _, data in bus.streams[TRANSACTIONS.name]] == [
+        "Account",
+        "Heartbeat",
+    ]
+    assert published.put == 1 + len(fed)
+
+
+def test_a_record_refused_by_one_of_its_streams_fails_so_that_its_retry_puts_it_on_every_one() -> None:
+    store = InMemoryEventStore()
+    CommandService(HEARTBEAT, store, SERVICE_SETTINGS).execute(RecordHeartbeat(BEAT, BEAT), CTX)
+    bus = InMemoryBus(refuse={0})  # the first put (stream a) refuses it; b takes it
+    (beat,) = store.events()
+    published = Publisher(AGGREGATES, {"Heartbeat": ("a", "b")}, bus).publish([("beat", beat)])
+    assert list(published.failed) == ["beat"]
 
 
 def test_the_topology_names_the_projections_the_rebuild_knows() -> None:
     assert {table.projection for table in TOPOLOGY.tables if table.projection} == set(PROJECTIONS)
 
 
-@pytest.mark.parametrize("value", ["", "[]", '{"Account": 3}', '{"Account": ""}', "not json"])
+@pytest.mark.parametrize(
+    "value",
+    ["", "[]", '{"Account": 3}', '{"Account": ""}', '{"Heartbeat": []}', '{"Heartbeat": ["a", ""]}', "not json"],
+)
 def test_malformed_routes_stop_the_publisher_at_its_start(value: str) -> None:
     with pytest.raises(SettingsError, match="EVENT_STREAMS must be a JSON object of aggregate type to stream name"):
         Root({"EVENT_STREAMS": value}).start(bootstrap.EVENT_STREAMS)

@@ -28,6 +28,7 @@ def test_every_function_sees_the_streams_names_and_the_topics_arns() -> None:
         "Customer": "orders",
         "Stock": "fulfilment",
         "Shipment": "fulfilment",
+        "Heartbeat": ["account-transactions", "orders", "fulfilment"],  # every stream the publisher feeds
     }
     assert environment["ALERTS_STREAM_NAME"] == "account-alerts"
     assert environment["NOTIFICATION_TOPIC_ARN"] == "arn:aws:sns:eu-west-1:123456789012:account-notifications"

@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Final
 
-from aws_lambda_powertools import Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
@@ -24,7 +24,7 @@ from ledger.entrypoints.http.analytics_schemas import DASHBOARD_QUERY, SALES_QUE
 from ledger.entrypoints.http.responses import json_response
 from ledger.entrypoints.http.validation import query_parameters, read_query
 
-tracer = Tracer()
+logger = Logger(child=True)
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 PARTS: Final = (SALES_STORE,)
 TOP_PRODUCTS: Final = 5
@@ -41,11 +41,10 @@ PAGE_HEADERS: Final = {
 
 
 @router.get("/analytics/sales")
-@tracer.capture_method
 def get_sales() -> Response[str]:
     params, errors = query_parameters(router.current_event.raw_event, SALES_QUERY)
     query = sales_query(params, datetime.now(UTC), errors)
-    tracer.put_annotation("currency", query.currency)
+    logger.append_keys(currency=query.currency)
     report = sales_report(
         bootstrap.get(SALES_STORE), query.currency, query.start, query.end, bucket=query.bucket, top=TOP_PRODUCTS
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
@@ -23,14 +23,12 @@ from ledger.entrypoints.http.resources import ORDER_RESOURCE, SHIPMENT_RESOURCE,
 from ledger.entrypoints.http.validation import read_json_body
 
 logger = Logger(child=True)
-tracer = Tracer()
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 ORDERS = bootstrap.command_service(ORDER)
 SERVICES: Final = (ORDERS, bootstrap.command_service(STOCK), bootstrap.command_service(SHIPMENT))
 
 
 @router.post("/orders")
-@tracer.capture_method
 def place_order() -> Response[str]:
     body = _body(order_schemas.PLACE_ORDER)
     command = PlaceOrder(
@@ -43,7 +41,6 @@ def place_order() -> Response[str]:
 
 
 @router.post("/orders/<order_id>/items")
-@tracer.capture_method
 def add_item(order_id: str) -> Response[str]:
     body = _body(order_schemas.ADD_ITEM)
     command = AddItem(_order(order_id), _line(body), body.get("currency"))
@@ -51,7 +48,6 @@ def add_item(order_id: str) -> Response[str]:
 
 
 @router.post("/orders/<order_id>/payments")
-@tracer.capture_method
 def receive_payment(order_id: str) -> Response[str]:
     body = _body(order_schemas.RECEIVE_PAYMENT)
     command = ReceivePayment(
@@ -65,14 +61,12 @@ def receive_payment(order_id: str) -> Response[str]:
 
 
 @router.post("/orders/<order_id>/cancel")
-@tracer.capture_method
 def cancel_order(order_id: str) -> Response[str]:
     body = _body(schemas.EMPTY_BODY, optional=True)
     return run_command(router, ORDER_RESOURCE, CancelOrder(_order(order_id)), body)
 
 
 @router.post("/inventory/<sku>/restocks")
-@tracer.capture_method
 def restock(sku: str) -> Response[str]:
     body = _body(order_schemas.RESTOCK)
     command = Restock(_path_id(sku, "sku", order_schemas.SKU), body["quantity"])
@@ -80,14 +74,12 @@ def restock(sku: str) -> Response[str]:
 
 
 @router.post("/shipments/<shipment_id>/dispatch")
-@tracer.capture_method
 def dispatch_shipment(shipment_id: str) -> Response[str]:
     body = _body(schemas.EMPTY_BODY, optional=True)
     return run_command(router, SHIPMENT_RESOURCE, DispatchShipment(_shipment(shipment_id)), body)
 
 
 @router.post("/shipments/<shipment_id>/deliver")
-@tracer.capture_method
 def deliver_shipment(shipment_id: str) -> Response[str]:
     body = _body(schemas.EMPTY_BODY, optional=True)
     return run_command(router, SHIPMENT_RESOURCE, DeliverShipment(_shipment(shipment_id)), body)
@@ -110,4 +102,4 @@ def _shipment(raw: str) -> str:
 
 
 def _path_id(raw: str, name: str, schema: dict[str, Any] = schemas.ID) -> str:
-    return path_id(router.current_event.raw_event, raw, name, logger, tracer, schema=schema)
+    return path_id(router.current_event.raw_event, raw, name, logger, schema=schema)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
@@ -23,7 +23,6 @@ from ledger.entrypoints.http.responses import page_response, state_response
 from ledger.entrypoints.http.validation import read_query
 
 logger = Logger(child=True)
-tracer = Tracer()
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 SHIPMENTS = bootstrap.reader(SHIPMENT)
 ORDERS = bootstrap.reader(ORDER)
@@ -31,7 +30,6 @@ PARTS: Final = (ORDERS, bootstrap.reader(STOCK), SHIPMENTS, ORDER_VIEWS, STOCK_V
 
 
 @router.get("/orders")
-@tracer.capture_method
 def list_orders() -> Response[str]:
     query = read_query(router.current_event.raw_event, schemas.PAGE_QUERY)
     views = bootstrap.get(ORDER_VIEWS)
@@ -41,19 +39,16 @@ def list_orders() -> Response[str]:
 
 
 @router.get("/orders/<order_id>")
-@tracer.capture_method
 def get_order(order_id: str) -> Response[str]:
     return read_state(router, ORDER_RESOURCE, _order(order_id))
 
 
 @router.get("/orders/<order_id>/events")
-@tracer.capture_method
 def list_order_events(order_id: str) -> Response[str]:
     return read_history(router, ORDER, _order(order_id))
 
 
 @router.get("/orders/<order_id>/shipment")
-@tracer.capture_method
 def get_shipment(order_id: str) -> Response[str]:
     """The order's shipment (its id is the order's): 404 order_not_found when there is no such order, else 404
     shipment_not_found until shipping has requested it."""
@@ -69,7 +64,6 @@ def get_shipment(order_id: str) -> Response[str]:
 
 
 @router.get("/inventory")
-@tracer.capture_method
 def list_stock() -> Response[str]:
     query = read_query(router.current_event.raw_event, schemas.PAGE_QUERY)
     views = bootstrap.get(STOCK_VIEWS)
@@ -79,7 +73,6 @@ def list_stock() -> Response[str]:
 
 
 @router.get("/inventory/<sku>")
-@tracer.capture_method
 def get_stock(sku: str) -> Response[str]:
     return read_state(router, STOCK_RESOURCE, _path_id(sku, "sku", order_schemas.SKU))
 
@@ -89,4 +82,4 @@ def _order(raw: str) -> str:
 
 
 def _path_id(raw: str, name: str, schema: dict[str, Any] = schemas.ID) -> str:
-    return path_id(router.current_event.raw_event, raw, name, logger, tracer, schema=schema)
+    return path_id(router.current_event.raw_event, raw, name, logger, schema=schema)

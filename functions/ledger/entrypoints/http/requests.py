@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 
 from ledger.entrypoints.http.errors import FieldError, RequestValidationError
 from ledger.entrypoints.http.formats import CORRELATION_ID_PATTERN, IDEMPOTENCY_KEY_PATTERN, IF_MATCH_PATTERN
@@ -37,14 +37,11 @@ def valid_id(raw: str, name: str, schema: Mapping[str, Any] = ID) -> str:
     return raw
 
 
-def path_id(
-    event: Mapping[str, Any], raw: str, name: str, logger: Logger, tracer: Tracer, *, schema: Mapping[str, Any] = ID
-) -> str:
+def path_id(event: Mapping[str, Any], raw: str, name: str, logger: Logger, *, schema: Mapping[str, Any] = ID) -> str:
     """A path id (`raw`: the route's segment), percent-decoded (`path_parameter`), checked, and added to the
-    request's log keys and trace annotations under `name`."""
+    request's log keys under `name`."""
     checked = valid_id(path_parameter(event, raw, name), name, schema)
     logger.append_keys(**{name: checked})
-    tracer.put_annotation(name, checked)
     return checked
 
 
