@@ -37,17 +37,8 @@ from ledger.domain.stock import Restock
 from ledger.kernel.aggregate import Aggregate
 from ledger.kernel.reader import Reader
 from ledger.kernel.service import CommandContext, CommandService
+from local.shop import CATALOG  # the skus and prices `make shop` sells
 
-CATALOG: Final = {  # sku: unit price in cents
-    "mug-blue": 1_250,
-    "tee-black": 2_400,
-    "cap-red": 1_800,
-    "poster-a2": 900,
-    "hoodie-grey": 5_900,
-    "sticker-pack": 400,
-    "bottle-steel": 2_900,
-    "notebook-a5": 1_100,
-}
 LARGE_SKU: Final = "camera-pro"  # large orders only: 3 at 4,500.00, over the order fraud threshold (10,000.00)
 LARGE_LINE: Final = Line(LARGE_SKU, 3, 450_000)
 OPENING_STOCK: Final = 20

@@ -101,17 +101,14 @@ class PipelineMonitoring(Construct):
         return self._functions[function.id].metric("IteratorAge", statistic=cloudwatch.Stats.MAXIMUM, period=PERIOD)
 
     def _iterator_age_alarm(self, function: Function) -> cloudwatch.Alarm:
-        return self._iterator_age(function).create_alarm(
-            self,
+        return self._age_alarm(
+            self._iterator_age(function),
             f"{function.id}-iterator-age",
-            alarm_name=f"{self._prefix}-{function.id}-iterator-age",
-            alarm_description=f"The {function.id} consumer is more than {ITERATOR_AGE_THRESHOLD.to_minutes()} "
-            "minutes behind its stream: look at its errors, its logs and its failure queue (docs/pipeline.md).",
-            threshold=ITERATOR_AGE_THRESHOLD.to_milliseconds(),
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=ITERATOR_AGE_MINUTES,
-            datapoints_to_alarm=ITERATOR_AGE_MINUTES,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            f"{function.id}-iterator-age",
+            f"The {function.id} consumer is more than {ITERATOR_AGE_THRESHOLD.to_minutes()} minutes behind its "
+            "stream: look at its errors, its logs and its failure queue (docs/pipeline.md).",
+            # Lambda reports IteratorAge only for the batches it invokes with: silence is an idle stream.
+            missing=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
 
     def _error_alarm(self, function: Function) -> cloudwatch.Alarm:
@@ -173,43 +170,58 @@ class PipelineMonitoring(Construct):
     def _table_stream_alarm(self, table: str) -> cloudwatch.Alarm:
         readers = [function for function, _ in self._topology.consumers_of("dynamodb", table)]
         ages = {f"age{index}": self._iterator_age(function) for index, function in enumerate(readers)}
-        return cloudwatch.MathExpression(
+        age = cloudwatch.MathExpression(
             expression=f"MAX([{', '.join(ages)}])",
             using_metrics=ages,
             period=PERIOD,
             label=f"{table} stream: oldest record its readers handled (ms)",
-        ).create_alarm(
-            self,
+        )
+        return self._age_alarm(
+            age,
             f"{table}-table-stream-iterator-age",
-            alarm_name=f"{self._prefix}-{table}-stream-iterator-age",
-            alarm_description=f"A reader of the {table} table's DynamoDB stream ({', '.join(f.id for f in readers)}) "
-            f"is more than {ITERATOR_AGE_THRESHOLD.to_minutes()} minutes behind: the stream keeps records 24 hours. "
-            "A reader that cannot read at all shows in its heartbeat alarm.",
+            f"{table}-stream-iterator-age",
+            f"A reader of the {table} table's DynamoDB stream ({', '.join(f.id for f in readers)}) is more than "
+            f"{ITERATOR_AGE_THRESHOLD.to_minutes()} minutes behind: the stream keeps records 24 hours. A reader that "
+            "cannot read at all shows in its heartbeat alarm.",
+            # Lambda reports a table stream's age only when a batch came: silence is an idle table, not a fault.
+            missing=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+
+    def _stream_alarm(self, stream_id: str, name: str, resources: Resources) -> cloudwatch.Alarm:
+        age = resources.streams[stream_id].metric_get_records_iterator_age_milliseconds(
+            statistic=cloudwatch.Stats.MAXIMUM, period=PERIOD
+        )
+        return self._age_alarm(
+            age,
+            f"{stream_id}-stream-iterator-age",
+            f"{name}-iterator-age",
+            f"A reader of the {name} Kinesis stream is more than {ITERATOR_AGE_THRESHOLD.to_minutes()} minutes "
+            f"behind, or no reader could read it at all (no GetRecords for {ITERATOR_AGE_MINUTES} minutes, when "
+            "Lambda polls every shard every second); records expire after the stream's retention.",
+            missing=cloudwatch.TreatMissingData.BREACHING,
+        )
+
+    def _age_alarm(
+        self,
+        age: cloudwatch.IMetric,
+        construct_id: str,
+        name: str,
+        description: str,
+        *,
+        missing: cloudwatch.TreatMissingData,
+    ) -> cloudwatch.Alarm:
+        """Fires when the oldest record handled stays older than ITERATOR_AGE_THRESHOLD for ITERATOR_AGE_MINUTES."""
+        return cloudwatch.Alarm(
+            self,
+            construct_id,
+            metric=age,
+            alarm_name=f"{self._prefix}-{name}",
+            alarm_description=description,
             threshold=ITERATOR_AGE_THRESHOLD.to_milliseconds(),
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluation_periods=ITERATOR_AGE_MINUTES,
             datapoints_to_alarm=ITERATOR_AGE_MINUTES,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-
-    def _stream_alarm(self, stream_id: str, name: str, resources: Resources) -> cloudwatch.Alarm:
-        return (
-            resources.streams[stream_id]
-            .metric_get_records_iterator_age_milliseconds(statistic=cloudwatch.Stats.MAXIMUM, period=PERIOD)
-            .create_alarm(
-                self,
-                f"{stream_id}-stream-iterator-age",
-                alarm_name=f"{self._prefix}-{name}-iterator-age",
-                alarm_description=f"A reader of the {name} Kinesis stream is more than "
-                f"{ITERATOR_AGE_THRESHOLD.to_minutes()} minutes behind, or no reader could read it at all (no "
-                f"GetRecords for {ITERATOR_AGE_MINUTES} minutes, when Lambda polls every shard every second); records "
-                "expire after the stream's retention.",
-                threshold=ITERATOR_AGE_THRESHOLD.to_milliseconds(),
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=ITERATOR_AGE_MINUTES,
-                datapoints_to_alarm=ITERATOR_AGE_MINUTES,
-                treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
-            )
+            treat_missing_data=missing,
         )
 
     def _consumer_row(self, function: Function, mappings: Sequence[StreamMapping]) -> list[cloudwatch.IWidget]:

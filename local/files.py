@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -72,3 +73,32 @@ def replace_synced(path: Path, text: str) -> None:
         os.fsync(directory)  # the rename itself, so that the file is there after a power cut
     finally:
         os.close(directory)
+
+
+class PeriodicDrain:
+    """A daemon thread that calls `drain` every `seconds` until stopped (a failed drain is logged, and the next one
+    tries again): how a journal keeps up with what moto holds between the drains its callers ask for."""
+
+    def __init__(self, name: str, drain: Callable[[], object], seconds: float) -> None:
+        self._name = name
+        self._drain = drain
+        self._seconds = seconds
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """No drain after this returns (the one in flight, if any, is waited for up to 5 s)."""
+        self._stopped.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._seconds):
+            try:
+                self._drain()
+            except Exception:
+                log.exception(f"{self._name} drain failed")

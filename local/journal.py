@@ -35,7 +35,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 from infra.topology import Table
 from local.dynamodb_streams import StreamCursor, StreamSource, wire_json
-from local.files import JournalError, append_synced, read_lines
+from local.files import JournalError, PeriodicDrain, append_synced, read_lines
 from local.files import line as json_line
 from local.logs import log
 from local.moto_streams import restore_dynamodb_stream
@@ -87,12 +87,10 @@ class Journal:
         self._source = source
         self._region = region
         self._clock = clock
-        self._poll_seconds = poll_seconds
         self._streams: list[_Stream] = []
         self._reloaded: dict[str, _Reloaded] = {}
         self._lock = threading.Lock()
-        self._stopped = threading.Event()
-        self._poller: threading.Thread | None = None
+        self._poller = PeriodicDrain("journal", self.drain, poll_seconds)
         self._dir.mkdir(parents=True, exist_ok=True)
         self._lock_file = (self._dir / ".lock").open("w")
         try:
@@ -157,7 +155,6 @@ class Journal:
                     ) from error
             cursor = StreamCursor(self._source, table.local_name, self._region, None if last is None else str(last))
             self._streams.append(_Stream(table, self.path(table).open("a", encoding="utf-8"), cursor))
-        self._poller = threading.Thread(target=self._poll, name="journal", daemon=True)
         self._poller.start()
 
     def _stream_record(self, table: Table, entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -199,9 +196,7 @@ class Journal:
         return written
 
     def close(self) -> None:
-        self._stopped.set()
-        if self._poller is not None:
-            self._poller.join(timeout=5)
+        self._poller.stop()
         written = self.drain()
         with self._lock:
             for stream in self._streams:
@@ -209,13 +204,6 @@ class Journal:
             self._streams.clear()
         self._lock_file.close()
         log.info("journal closed", extra={"written_on_close": written})
-
-    def _poll(self) -> None:
-        while not self._stopped.wait(self._poll_seconds):
-            try:
-                self.drain()
-            except Exception:
-                log.exception("journal drain failed")
 
     # --- reading back ----------------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from infra.model import KinesisStream
-from local.files import JournalError, append_synced, line, read_lines, replace_synced
+from local.files import JournalError, PeriodicDrain, append_synced, line, read_lines, replace_synced
 from local.logs import log
 from local.moto_streams import KinesisEntry, kinesis_last_sequence_number, restore_kinesis_shard
 from local.stream_events import epoch_seconds
@@ -51,13 +51,11 @@ class KinesisJournal:
         self._dir = data_dir
         self._streams = streams
         self._region = region
-        self._poll_seconds = poll_seconds
         self._last: dict[tuple[str, str], int] = {}  # (stream, shard) -> the last record restored
         self._shards: list[_Shard] = []
         self._client: KinesisClient | None = None
         self._lock = threading.Lock()
-        self._stopped = threading.Event()
-        self._poller: threading.Thread | None = None
+        self._poller = PeriodicDrain("kinesis journal", self.drain, poll_seconds)
 
     def path(self, stream: KinesisStream) -> Path:
         return self._dir / f"kinesis-{stream.name}.jsonl"
@@ -125,7 +123,6 @@ class KinesisJournal:
             for shard in client.list_shards(StreamName=stream.name)["Shards"]:
                 key = (stream.name, shard["ShardId"])
                 self._shards.append(_Shard(stream.name, shard["ShardId"], file, self._last.get(key)))
-        self._poller = threading.Thread(target=self._poll, name="kinesis journal", daemon=True)
         self._poller.start()
 
     def drain(self) -> int:
@@ -142,9 +139,7 @@ class KinesisJournal:
         return written
 
     def close(self) -> None:
-        self._stopped.set()
-        if self._poller is not None:
-            self._poller.join(timeout=5)
+        self._poller.stop()
         try:
             written = self.drain()
         finally:
@@ -153,13 +148,6 @@ class KinesisJournal:
                     file.close()
                 self._shards.clear()
         log.info("kinesis journal closed", extra={"written_on_close": written})
-
-    def _poll(self) -> None:
-        while not self._stopped.wait(self._poll_seconds):
-            try:
-                self.drain()
-            except Exception:
-                log.exception("kinesis journal drain failed")
 
     def _read(self, shard: _Shard) -> list[KinesisEntry]:
         assert self._client is not None

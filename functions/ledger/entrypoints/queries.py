@@ -22,6 +22,7 @@ from ledger.entrypoints.http.read_models import router as read_model_routes
 from ledger.entrypoints.http.requests import path_id
 from ledger.entrypoints.http.resolve import resolve
 from ledger.entrypoints.http.resources import ACCOUNT_RESOURCE
+from ledger.entrypoints.http.responses import html_page
 
 logger = Logger()
 app = APIGatewayHttpResolver()
@@ -54,7 +55,7 @@ def openapi() -> Response[dict[str, Any]]:
 
 @app.get("/docs", compress=True)  # gzipped for a client that accepts it: ~0.5 MB instead of ~1.7 MB
 def docs() -> Response[str]:
-    return Response(200, docs_page.HTML, docs_page.docs_page(), docs_page.PAGE_HEADERS)
+    return html_page(docs_page.docs_page())
 
 
 def _account(raw: str) -> str:

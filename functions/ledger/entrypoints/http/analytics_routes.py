@@ -21,23 +21,13 @@ from ledger.application.pipeline.analytics import sales_report
 from ledger.components import SALES_STORE
 from ledger.entrypoints.http.analytics_query import report_body, sales_query
 from ledger.entrypoints.http.analytics_schemas import DASHBOARD_QUERY, SALES_QUERY
-from ledger.entrypoints.http.responses import json_response
+from ledger.entrypoints.http.responses import html_page, json_response
 from ledger.entrypoints.http.validation import query_parameters, read_query
 
 logger = Logger(child=True)
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 PARTS: Final = (SALES_STORE,)
 TOP_PRODUCTS: Final = 5
-HTML: Final = "text/html; charset=utf-8"
-# The page's own script and styles are inline; it talks to its own origin (or, deployed, to the API and Cognito
-# that config.json names: CloudFront serves that copy with its own headers).
-PAGE_HEADERS: Final = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-    "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
 
 
 @router.get("/analytics/sales")
@@ -55,7 +45,7 @@ def get_sales() -> Response[str]:
 def get_dashboard() -> Response[str]:
     """The page; its query (?currency=) is read by its script, and checked here first."""
     read_query(router.current_event.raw_event, DASHBOARD_QUERY)
-    return Response(200, HTML, dashboard_page(), PAGE_HEADERS)
+    return html_page(dashboard_page())
 
 
 @cache

@@ -19,15 +19,6 @@ from typing import Final
 
 from ledger.entrypoints.http.openapi import openapi_document
 
-HTML: Final = "text/html; charset=utf-8"
-# Inline script and styles only; "Try it out" calls this origin; Swagger UI draws its icons as data: images.
-PAGE_HEADERS: Final = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-    "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
 _ASSETS: Final = ("event_handler", "openapi", "swagger_ui")  # in the aws_lambda_powertools package
 
 _PAGE: Final = """<!DOCTYPE html>
