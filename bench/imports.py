@@ -5,29 +5,30 @@ fresh process; the median of several runs of each, interleaved so that machine n
 What a function's first request builds is read from its composition root, not listed here: a handler module names the
 parts it uses when imported (`bootstrap.start`), and `bootstrap.clients()` says which AWS clients those are built
 from. Tracing as deployed is Lambda's active tracing with no tracing library in the process (docs/tracing.md), so the
-environment is Lambda's (its markers, the functions' settings) and nothing else. As deployed, the code is a copy of
-`functions/` without bytecode, which Python cannot cache: Lambda's task root is read-only and the asset carries no
-.pyc (compiled here it would be this machine's Python's, not the runtime's), so our modules compile at every cold
-start. The libraries come compiled, as the runtime's boto3 does.
+environment is Lambda's (its markers, the functions' settings) and nothing else. The code is the asset as the synth
+builds it (infra/bytecode.py: the package with its bytecode compiled by the runtime's Python), run by that Python
+(3.13, from pyenv) in a virtual environment of its own, `.venv-lambda`, holding the libraries the runtime and the
+Powertools layer bring, at the versions requirements.txt pins. Bytecode is read, never written, as in Lambda's
+read-only task root.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from bench import FUNCTIONS, ROOT
+from bench import ROOT
 from bench.aws import FAKE_AWS
 from bench.report import Note, Row, judged
+from infra.bytecode import build, interpreter
+from infra.functions import RUNTIME
 from infra.topology import TOPOLOGY
 from local.environment import settings_environment
 
@@ -44,6 +45,10 @@ _CLIENTS: Final = (
 )
 _CLIENT_NAMES: Final = {"dynamodb": "DynamoDB", "kinesis": "Kinesis", "sns": "SNS"}
 TARGET: Final = 1.3
+RUNTIME_VERSION: Final = RUNTIME.name.removeprefix("python")  # "3.13"
+LAMBDA_VENV: Final = ROOT / ".venv-lambda"
+# What the runtime (boto3) and the Powertools layer bring into a function's process, pinned as requirements.txt pins
+RUNTIME_LIBRARIES: Final = ("aws-lambda-powertools", "boto3")
 _TIMED = "import time\nstart = time.perf_counter()\n{statement}\nprint(time.perf_counter() - start)"
 
 
@@ -69,22 +74,51 @@ def environment(task_root: Path) -> dict[str, str]:
             "LAMBDA_TASK_ROOT": str(task_root),
             "AWS_LAMBDA_FUNCTION_NAME": "ledger-bench",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}",
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{RUNTIME.name}",
         }
     )
     return env
 
 
+def runtime_python() -> str:
+    """The runtime's Python with the runtime's libraries: `.venv-lambda`, made (once) from the Python of the
+    runtime's version this machine has, with the libraries pinned in requirements.txt and constraints.txt."""
+    python, installed = LAMBDA_VENV / "bin" / "python", LAMBDA_VENV / ".installed"
+    if not installed.exists():
+        base = interpreter(RUNTIME_VERSION)
+        if base is None:
+            raise RuntimeError(f"figure 3 needs Python {RUNTIME_VERSION} (the functions' runtime): pyenv install it")
+        subprocess.run([base, "-m", "venv", str(LAMBDA_VENV)], check=True)
+        requirements = (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
+        pins = [line for line in requirements if line.startswith(RUNTIME_LIBRARIES)]
+        subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                *pins,
+                "-c",
+                str(ROOT / "constraints.txt"),
+            ],
+            check=True,
+        )
+        installed.touch()
+    return str(python)
+
+
 def deployed_copy(into: Path) -> Path:
-    """The functions' code as the asset holds it (infra/functions.py: no caches, no tests), in `into`."""
+    """The functions' asset as the synth builds it (infra/bytecode.py), in `into`."""
     root = into / "task"
-    shutil.copytree(FUNCTIONS, root, ignore=shutil.ignore_patterns("__pycache__", "*.py[cod]", "tests", "test_*.py"))
+    build(root, python=runtime_python())
     return root
 
 
 def _run(task_root: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, *arguments], env=environment(task_root), cwd=ROOT, capture_output=True, text=True, check=True
+        [runtime_python(), *arguments], env=environment(task_root), cwd=ROOT, capture_output=True, text=True, check=True
     )
 
 

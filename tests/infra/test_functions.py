@@ -12,6 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Capture
 
 from infra.application import build_app
+from infra.functions import RUNTIME
 from infra.powertools import (
     LAYER_ARN_CONTEXT_KEY,
     REGION_VARIABLE,
@@ -34,12 +35,12 @@ def _pinned_powertools() -> str:
 
 
 @FUNCTIONS
-def test_function_runs_the_newest_python_on_arm64_with_active_tracing(synthesized: Synthesized, spec: Function) -> None:
+def test_function_runs_python_3_13_on_arm64_with_active_tracing(synthesized: Synthesized, spec: Function) -> None:
     synthesized.template.has_resource_properties(
         "AWS::Lambda::Function",
         {
             "Handler": spec.handler,
-            "Runtime": "python3.14",
+            "Runtime": "python3.13",
             "Architectures": ["arm64"],
             "TracingConfig": {"Mode": "Active"},
             "MemorySize": spec.memory_mb,
@@ -51,7 +52,7 @@ def test_function_runs_the_newest_python_on_arm64_with_active_tracing(synthesize
 @FUNCTIONS
 def test_function_uses_the_powertools_layer_pinned_in_requirements(synthesized: Synthesized, spec: Function) -> None:
     # GIVEN requirements.txt pins Powertools WHEN synthesized THEN the layer ARN comes, at deploy time, from AWS's
-    # public SSM parameter for that exact version, arm64 and python3.14
+    # public SSM parameter for that exact version, arm64 and python3.13
     layer = Capture()
     synthesized.template.has_resource_properties(
         "AWS::Lambda::Function", {"Handler": spec.handler, "Layers": [{"Ref": layer}]}
@@ -60,22 +61,22 @@ def test_function_uses_the_powertools_layer_pinned_in_requirements(synthesized: 
         layer.as_string(),
         {
             "Type": "AWS::SSM::Parameter::Value<String>",
-            "Default": f"/aws/service/powertools/python/arm64/python3.14/{_pinned_powertools()}",
+            "Default": f"/aws/service/powertools/python/arm64/python3.13/{_pinned_powertools()}",
         },
     )
 
 
 def test_context_can_replace_the_powertools_layer_arn() -> None:
     # GIVEN an explicit layer ARN in the context WHEN the layer is resolved THEN that ARN is used, no SSM parameter
-    arn = "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:99"
+    arn = "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:99"
     stack = Stack(App(context={LAYER_ARN_CONTEXT_KEY: arn}), "Stack")
     layer = powertools_layer(
-        stack, "Layer", runtime=lambda_.Runtime.PYTHON_3_14, architecture=lambda_.Architecture.ARM_64
+        stack, "Layer", runtime=lambda_.Runtime.PYTHON_3_13, architecture=lambda_.Architecture.ARM_64
     )
     assert layer.layer_version_arn == arn
     # and without it, the ARN is a deploy-time value (the SSM parameter), not anything looked up at synth
     default = powertools_layer(
-        Stack(App(), "Other"), "Layer", runtime=lambda_.Runtime.PYTHON_3_14, architecture=lambda_.Architecture.ARM_64
+        Stack(App(), "Other"), "Layer", runtime=lambda_.Runtime.PYTHON_3_13, architecture=lambda_.Architecture.ARM_64
     )
     assert Token.is_unresolved(default.layer_version_arn)
 
@@ -91,24 +92,24 @@ def test_a_region_without_the_powertools_parameter_stops_the_synth_naming_the_co
         build_app(context=cdk_context())
     message = str(refused.value)
     assert f"-c {LAYER_ARN_CONTEXT_KEY}=arn:aws:lambda:{region}:" in message
-    assert f"/aws/service/powertools/python/arm64/python3.14/{_pinned_powertools()}" in message
+    assert f"/aws/service/powertools/python/arm64/python3.13/{_pinned_powertools()}" in message
     # the same for a stack whose env names the region
     with pytest.raises(PowertoolsLayerUnavailableError, match=LAYER_ARN_CONTEXT_KEY):
         powertools_layer(
             Stack(App(), "Pinned", env=Environment(region=region)),
             "Layer",
-            runtime=lambda_.Runtime.PYTHON_3_14,
+            runtime=lambda_.Runtime.PYTHON_3_13,
             architecture=lambda_.Architecture.ARM_64,
         )
 
 
 def test_the_context_override_serves_a_region_without_the_parameter(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(REGION_VARIABLE, "us-gov-west-1")
-    arn = "arn:aws-us-gov:lambda:us-gov-west-1:165087284144:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:9"
+    arn = "arn:aws-us-gov:lambda:us-gov-west-1:165087284144:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:9"
     layer = powertools_layer(
         Stack(App(context={LAYER_ARN_CONTEXT_KEY: arn}), "Stack"),
         "Layer",
-        runtime=lambda_.Runtime.PYTHON_3_14,
+        runtime=lambda_.Runtime.PYTHON_3_13,
         architecture=lambda_.Architecture.ARM_64,
     )
     assert layer.layer_version_arn == arn
@@ -125,7 +126,7 @@ def test_a_region_with_the_parameter_or_none_known_resolves_the_layer_at_deploy(
     else:
         monkeypatch.setenv(REGION_VARIABLE, region)
     layer = powertools_layer(
-        Stack(App(), "Stack"), "Layer", runtime=lambda_.Runtime.PYTHON_3_14, architecture=lambda_.Architecture.ARM_64
+        Stack(App(), "Stack"), "Layer", runtime=lambda_.Runtime.PYTHON_3_13, architecture=lambda_.Architecture.ARM_64
     )
     assert Token.is_unresolved(layer.layer_version_arn)
 
@@ -176,10 +177,17 @@ def test_function_logs_to_its_own_log_group_with_a_retention(synthesized: Synthe
 
 @FUNCTIONS
 def test_function_code_holds_its_handler_and_nothing_else(synthesized: Synthesized, spec: Function) -> None:
-    # GIVEN the staged code asset WHEN looking for the handler module THEN it is there, caches and tests are not
+    # GIVEN the staged code asset WHEN looking for the handler module THEN it is there; tests, tool caches and
+    # bytecode of any Python but the runtime's are not (test_asset.py checks the runtime's)
     s3_key = synthesized.function(spec)["Properties"]["Code"]["S3Key"]
     asset = synthesized.outdir / f"asset.{s3_key.removesuffix('.zip')}"
     module, _ = spec.handler.rsplit(".", 1)
     assert (asset / (module.replace(".", "/") + ".py")).is_file()
     staged = [path.relative_to(asset).as_posix() for path in asset.rglob("*")]
-    assert [p for p in staged if "__pycache__" in p or p.endswith(".pyc") or "/tests/" in f"/{p}"] == []
+    runtime_tag = "cpython-" + RUNTIME.name.removeprefix("python").replace(".", "")
+    foreign = [p for p in staged if p.endswith(".pyc") and runtime_tag not in p]
+    assert foreign == []
+    assert [
+        p for p in staged if "/tests/" in f"/{p}/" or "_cache" in p or p.rpartition("/")[2].startswith("test_")
+    ] == []
+    assert sorted({p.split("/")[0] for p in staged}) == ["ledger"]

@@ -73,6 +73,11 @@ def test_without_its_acknowledgments_the_stack_has_exactly_the_acknowledged_find
         ("AwsSolutions-IAM5[Resource::*]", f"{STACK_NAME}/Functions/{function.id}/Role/DefaultPolicy/Resource")
         for function in TOPOLOGY.functions
     }
+    # Python 3.13, not the newest runtime, on purpose (infra/functions.py: bytecode for the runtime's own version)
+    runtime_one_behind = {
+        ("AwsSolutions-L1", f"{STACK_NAME}/Functions/{function.id}/Function/Resource")
+        for function in TOPOLOGY.functions
+    }
     # Customer-managed stream keys, on purpose (infra/messaging.py): a cost warning, acknowledged per stream
     customer_managed_stream_keys = {
         ("AwsSolutions-KDS3", f"{STACK_NAME}/Messaging/{pascal(stream.id)}Stream/Resource")
@@ -84,7 +89,10 @@ def test_without_its_acknowledgments_the_stack_has_exactly_the_acknowledged_find
         for function in TOPOLOGY.functions
         for source in function.event_sources
     }
-    assert findings == xray | customer_managed_stream_keys | on_failure_queues | _dashboard_findings(stack)
+    assert (
+        findings
+        == xray | runtime_one_behind | customer_managed_stream_keys | on_failure_queues | _dashboard_findings(stack)
+    )
 
 
 def _dashboard_findings(stack: LedgerStack) -> set[tuple[str, str]]:

@@ -19,6 +19,7 @@ A declaration, e.g. a counter that refuses to go below zero (the whole of what a
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -113,52 +114,82 @@ class UnknownAggregateTypeError(LookupError):
     pass
 
 
-class Registry:
-    """Every declared aggregate, by type."""
+@dataclass(frozen=True)
+class Declared:
+    """Where an aggregate is declared, for a registry that loads it when first asked for it: a function that decodes
+    one aggregate's events then never builds the others' classes (a cold start saved, docs/benchmark.md figure 3).
+    Its type and whether it keeps bare stream keys are what the registry answers without loading it."""
 
-    def __init__(self, aggregates: Iterable[Aggregate[Any, Any, Any]]) -> None:
-        self._by_type: dict[str, Aggregate[Any, Any, Any]] = {}
+    type: str
+    where: str  # "package.module:ATTRIBUTE", the Aggregate
+    bare_stream_keys: bool = False
+
+    def load(self) -> Aggregate[Any, Any, Any]:
+        module, _, attribute = self.where.partition(":")
+        aggregate = getattr(importlib.import_module(module), attribute)
+        if not isinstance(aggregate, Aggregate):
+            raise TypeError(f"{self.where} is not an Aggregate")
+        if (aggregate.type, aggregate.bare_stream_keys) != (self.type, self.bare_stream_keys):
+            raise ValueError(
+                f"{self.where} declares type {aggregate.type!r} (bare stream keys: {aggregate.bare_stream_keys}), "
+                f"not {self.type!r} ({self.bare_stream_keys}) as the registry says"
+            )
+        return aggregate
+
+
+class Registry:
+    """Every declared aggregate, by type: given as it is, or as where it is declared (loaded on first use)."""
+
+    def __init__(self, aggregates: Iterable[Aggregate[Any, Any, Any] | Declared]) -> None:
+        self._declared: dict[str, Aggregate[Any, Any, Any] | Declared] = {}
         for aggregate in aggregates:
-            if aggregate.type in self._by_type:
+            if aggregate.type in self._declared:
                 raise ValueError(f"aggregate type {aggregate.type!r} is declared twice")
-            self._by_type[aggregate.type] = aggregate
-        bare = [a.type for a in self._by_type.values() if a.bare_stream_keys]
+            self._declared[aggregate.type] = aggregate
+        bare = [a.type for a in self._declared.values() if a.bare_stream_keys]
         if len(bare) > 1:
             raise ValueError(f"only one aggregate type may keep bare stream keys, not {bare}")
+        self._loaded = {t: a for t, a in self._declared.items() if isinstance(a, Aggregate)}
 
     def __iter__(self) -> Iterator[Aggregate[Any, Any, Any]]:
-        return iter(self._by_type.values())
+        return iter([self[aggregate_type] for aggregate_type in self._declared])
 
     @property
     def types(self) -> tuple[str, ...]:
-        return tuple(self._by_type)
+        return tuple(self._declared)
 
     def __getitem__(self, aggregate_type: str) -> Aggregate[Any, Any, Any]:
-        try:
-            return self._by_type[aggregate_type]
-        except KeyError:
-            raise UnknownAggregateTypeError(f"no aggregate of type {aggregate_type!r} is declared") from None
+        loaded = self._loaded.get(aggregate_type)
+        if loaded is not None:
+            return loaded
+        declared = self._declared.get(aggregate_type)
+        if declared is None:
+            raise UnknownAggregateTypeError(f"no aggregate of type {aggregate_type!r} is declared")
+        # Two threads may both load it: importing is idempotent and both get the same object.
+        aggregate = declared if isinstance(declared, Aggregate) else declared.load()
+        return self._loaded.setdefault(aggregate_type, aggregate)
 
     @property
     def bare_stream_key_types(self) -> frozenset[str]:
-        return frozenset(a.type for a in self if a.bare_stream_keys)
+        return frozenset(a.type for a in self._declared.values() if a.bare_stream_keys)
 
     def knows(self, record: EventRecord) -> bool:
         """Whether the record's aggregate and event type are both declared (a newer release's are not)."""
-        aggregate = self._by_type.get(record.aggregate_type)
-        return aggregate is not None and aggregate.events.knows(record.event_type)
+        if record.aggregate_type not in self._declared:
+            return False
+        return self[record.aggregate_type].events.knows(record.event_type)
 
     def upcast(self, record: EventRecord) -> EventRecord:
         """The record in its type's current schema; unchanged when its type is not known here."""
         if not self.knows(record):
             return record
-        return self._by_type[record.aggregate_type].events.upcast_record(record)
+        return self[record.aggregate_type].events.upcast_record(record)
 
     def decode(self, record: EventRecord) -> RecordedEvent[Any] | None:
         """The typed event of a stored event, upcast; None when its aggregate or event type is not known here (a
         consumer skips and counts those). Raises CodecError when a known type has not its schema's shape."""
         if not self.knows(record):
             return None
-        codec = self._by_type[record.aggregate_type].events
+        codec = self[record.aggregate_type].events
         current = codec.upcast_record(record)
         return RecordedEvent(current, codec.decode(current))
