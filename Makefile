@@ -8,7 +8,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: run test lint typecheck unit integration infra e2e synth bench demo shop screenshot rebuild browser deps dev-deps lock clean
+.PHONY: run test lint typecheck unit integration infra e2e synth bench demo shop screenshot rebuild verify-archive browser deps dev-deps lock clean
 
 run: deps ## start moto + the HTTP API on 127.0.0.1 ($$PORT, default 8000; $$AWS_PORT, default 4566)
 	$(PY) -m local $(ARGS)
@@ -52,7 +52,10 @@ screenshot: dev-deps browser ## docs/dashboard.png: sell for a while on a runtim
 	$(PY) -m local.screenshot $(ARGS)
 
 rebuild: deps ## rebuild read models against a running `make run` (ARGS="accounts alerts", default all; $$AWS_PORT)
-	$(PY) -m local.rebuild_cli $(ARGS)
+	$(PY) -m local.tools ledger.rebuild $(ARGS)
+
+verify-archive: deps ## compare the event archive with the event store of a running `make run` ($$AWS_PORT)
+	$(PY) -m local.tools ledger.archive verify $(ARGS)
 
 # The dashboard's browser test drives Debian's headless Chromium: installed here when missing (CI runs as root;
 # elsewhere through sudo).

@@ -169,6 +169,34 @@ class Heartbeat:
 
 
 @dataclass(frozen=True)
+class Archive:
+    """Every event message of every stream the publisher feeds, kept in S3 beyond the streams' retention.
+
+    Deployed, one Amazon Data Firehose delivery stream per Kinesis stream writes what it reads, unchanged and one
+    message per line, into gzip objects under `<prefix>aggregate_type=<type>/date=<UTC day it occurred>/`
+    (dynamic partitioning on the message's fields), named `<delivery stream>-<version>-<UTC time>-<uuid>.gz` as
+    Firehose names them; Athena reads it through a Glue table whose partitions are projected. The local runtime
+    writes the same objects to moto's S3 (local/archive.py). Delivery is at least once (Firehose retries; a
+    heartbeat rides every stream): readers drop repeated event ids, which makes the archive exactly once per event."""
+
+    bucket_env_var: str  # the archive tools find the bucket's name in this environment variable
+    prefix: str  # e.g. "events/"
+    error_prefix: str  # where Firehose puts what it could not partition
+    buffer_seconds: int  # Firehose's buffering interval: at most this long from the stream to S3
+    buffer_mib: int  # Firehose's buffering size (64 MiB at least with dynamic partitioning)
+    local_buffer_seconds: int  # the local runtime's buffering interval: a few seconds, for tests and people
+    infrequent_access_days: int  # lifecycle: to S3 Standard-IA after this many days
+    glacier_days: int  # lifecycle: to S3 Glacier Instant Retrieval after this many days
+    rationale: str
+    database: str = "ledger"  # the Glue database Athena queries
+    table: str = "events"  # the Glue table over the archive
+
+    def partition(self, aggregate_type: str, day: str) -> str:
+        """The key prefix of one partition, e.g. events/aggregate_type=Account/date=2026-12-01/."""
+        return f"{self.prefix}aggregate_type={aggregate_type}/date={day}/"
+
+
+@dataclass(frozen=True)
 class Topology:
     tables: tuple[Table, ...]
     functions: tuple[Function, ...]
@@ -176,6 +204,7 @@ class Topology:
     topics: tuple[Topic, ...] = ()
     environment: dict[str, str] = field(default_factory=dict)  # same for every function
     heartbeat: Heartbeat | None = None
+    archive: Archive | None = None
 
     def table(self, table_id: str) -> Table:
         return next(t for t in self.tables if t.id == table_id)

@@ -12,6 +12,7 @@ from typing import Final
 
 from infra.model import (
     Access,
+    Archive,
     EventSource,
     Function,
     GlobalIndex,
@@ -33,6 +34,7 @@ from infra.model import (
 __all__ = [
     "TOPOLOGY",
     "Access",
+    "Archive",
     "EventSource",
     "Function",
     "GlobalIndex",
@@ -489,6 +491,21 @@ TOPOLOGY: Final = Topology(
         "3 periods without one (15 minutes, missing data counted as breaching) rides out one late or lost firing "
         "and still calls someone well within the streams' day of retention. A beat costs one event (about 300 a "
         "day) and one record per stream.",
+    ),
+    archive=Archive(
+        bucket_env_var="ARCHIVE_BUCKET_NAME",
+        prefix="events/",
+        error_prefix="errors/",
+        buffer_seconds=60,
+        buffer_mib=64,
+        local_buffer_seconds=2,
+        infrequent_access_days=30,
+        glacier_days=90,
+        rationale="Firehose's shortest buffering interval worth paying for: an event is in S3 about a minute after "
+        "it is on its stream (a replay reads the event table for what is newer), and objects stay few (one per "
+        "partition and minute at most, far below S3's request costs). 64 MiB is the least dynamic partitioning takes. "
+        "History is read rarely and in bulk: Standard-IA after 30 days, Glacier Instant Retrieval after 90, both "
+        "still read directly by Athena and a replay. Locally, 2 s: tests and people see objects right away.",
     ),
     environment={
         "POWERTOOLS_SERVICE_NAME": "ledger",

@@ -9,6 +9,7 @@ from typing import Final
 from infra.topology import Function, Topic, Topology
 
 LOCAL_ACCOUNT_ID: Final = "123456789012"  # moto's default account
+LOCAL_ARCHIVE_BUCKET: Final = "ledger-archive"  # the archive's bucket on moto (local/archive.py)
 
 
 def aws_environment(endpoint_url: str, region: str) -> dict[str, str]:
@@ -79,6 +80,13 @@ def resource_environment(topology: Topology, *, endpoint_url: str, region: str) 
         **aws_environment(endpoint_url, region),
         **settings_environment(topology, region=region),
     }
+
+
+def tools_environment(topology: Topology, *, endpoint_url: str, region: str) -> dict[str, str]:
+    """What the operators' tools (`python -m ledger.rebuild`, `ledger.archive`) read: `resource_environment` and the
+    archive's bucket (local/archive.py), which no function is given."""
+    archive = {topology.archive.bucket_env_var: LOCAL_ARCHIVE_BUCKET} if topology.archive is not None else {}
+    return {**resource_environment(topology, endpoint_url=endpoint_url, region=region), **archive}
 
 
 def function_environment(topology: Topology, function: Function, *, endpoint_url: str, region: str) -> dict[str, str]:

@@ -62,9 +62,14 @@ def append_synced(file: IO[str], lines: Sequence[str]) -> None:
 
 def replace_synced(path: Path, text: str) -> None:
     """Replace `path` with `text` atomically and durably: a crash leaves the old content or the new, never a mix."""
+    replace_synced_bytes(path, text.encode("utf-8"))
+
+
+def replace_synced_bytes(path: Path, content: bytes) -> None:
+    """`replace_synced` for bytes."""
     temporary = path.with_name(f".{path.name}.tmp")
-    with temporary.open("w", encoding="utf-8") as file:
-        file.write(text)
+    with temporary.open("wb") as file:
+        file.write(content)
         file.flush()
         os.fsync(file.fileno())
     os.replace(temporary, path)

@@ -29,7 +29,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
-from infra.topology import EventSource, Function, Topology
+from infra.topology import EventSource, Function, KinesisStream, Topology
+from local.archive import delivery_arn, delivery_source
 from local.chaos import ChaosSettings
 from local.checkpoints import Checkpoints
 from local.dynamodb_streams import StreamCursor, StreamSource
@@ -57,6 +58,11 @@ class Queues:
 def mapping_name(topology: Topology, function: Function, source: EventSource) -> str:
     """e.g. `fraud <- account-transactions`, `projector <- ledger-events`."""
     return f"{function.id} <- {source_name(topology, source)}"
+
+
+def delivery_mapping_name(stream: KinesisStream) -> str:
+    """The archive's delivery of `stream` as a mapping, e.g. `archive <- orders` (local/archive.py)."""
+    return f"archive <- {stream.name}"
 
 
 def source_name(topology: Topology, source: EventSource) -> str:
@@ -146,9 +152,10 @@ class Pipeline:
 
     # --- running -----------------------------------------------------------------------------------------------
 
-    def start(self, invokers: Mapping[str, Invoke]) -> None:
+    def start(self, invokers: Mapping[str, Invoke], deliveries: Mapping[str, Invoke] | None = None) -> None:
         """Start a consumer for each mapping and shard of the functions in `invokers` (function id -> invoke);
-        mappings of other functions are left out, with a warning."""
+        mappings of other functions are left out, with a warning. `deliveries` (stream id -> the archive's delivery
+        of it, local/archive.py) each read their stream the same way."""
         for function, source in self.mappings:
             name = mapping_name(self.topology, function, source)
             if function.id not in invokers:
@@ -172,6 +179,8 @@ class Pipeline:
                     on_checkpoint=self._keeper(name, source, reader.shard_id),
                 )
                 self.consumers.append(consumer)
+        for stream_id, deliver in (deliveries or {}).items():
+            self._start_delivery(self.topology.stream(stream_id), deliver)
         if self.checkpoints is not None:  # where each consumer starts: it holds the records after it from now on
             for consumer in self.consumers:
                 if consumer.position is not None:
@@ -191,6 +200,26 @@ class Pipeline:
             "event source mappings started",
             extra={"consumers": len(self.consumers), "chaos": asdict(self._chaos) if self._chaos.enabled else None},
         )
+
+    def _start_delivery(self, stream: KinesisStream, deliver: Invoke) -> None:
+        if self.topology.archive is None:
+            raise ValueError("the topology declares no archive to deliver to")
+        name = delivery_mapping_name(stream)
+        source = delivery_source(self.topology.archive, stream)
+        mapping = SourceMapping(name, delivery_arn(stream, self._region), source, POLL_SECONDS["kinesis"])
+        identity = delivery_arn(stream, self._region)
+        for reader, position in self._kinesis_readers(stream, source, name, identity):
+            self.consumers.append(
+                ShardConsumer(
+                    mapping,
+                    reader,
+                    deliver,
+                    _log_given_up,  # Firehose has no on-failure queue: a day of retries, then its error output
+                    chaos=self._chaos.dice(f"{name}/{reader.shard_id}"),
+                    position=position,
+                    on_checkpoint=self._keeper(name, source, reader.shard_id),
+                )
+            )
 
     def close(self) -> None:
         """Stop every consumer after its invocation in flight, and keep their checkpoints."""
@@ -234,7 +263,13 @@ class Pipeline:
                 )
                 readers.append((dynamodb_reader, dynamodb_reader.position or before_first))
             return readers
-        name = self.topology.stream(source.source).name
+        return self._kinesis_readers(self.topology.stream(source.source), source, mapping, role_arn(function))
+
+    def _kinesis_readers(
+        self, stream: KinesisStream, source: EventSource, mapping: str, identity: str
+    ) -> list[tuple[ShardReader, str | None]]:
+        readers: list[tuple[ShardReader, str | None]] = []
+        name = stream.name
         for shard in self._kinesis.list_shards(StreamName=name)["Shards"]:
             before_first = str(max(int(shard["SequenceNumberRange"]["StartingSequenceNumber"]) - 1, 0))
             kinesis_reader = KinesisShardReader(
@@ -243,7 +278,7 @@ class Pipeline:
                 shard_id=shard["ShardId"],
                 stream_arn=kinesis_stream_arn(name, self._region),
                 region=self._region,
-                invoke_identity_arn=role_arn(function),
+                invoke_identity_arn=identity,
                 starting_position=source.starting_position,
                 after=self._start_after(mapping, shard["ShardId"], source, before_first),
             )
@@ -374,3 +409,7 @@ class Pipeline:
             if force or counters != self._logged_stats.get(key):
                 log.info("event source mapping", extra={"mapping": consumer.mapping.name, **counters})
                 self._logged_stats[key] = counters
+
+
+def _log_given_up(record: dict[str, Any]) -> None:
+    log.error("archive: records given up on after a day of retries", extra={"on_failure_record": record})

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from infra.topology import TOPOLOGY, Topology
+from local.archive import LOCAL_BUCKET, ArchiveDelivery, ArchiveMirror
 from local.chaos import ChaosSettings
 from local.checkpoints import CHECKPOINTS_FILE, Checkpoints
 from local.environment import (
@@ -31,7 +32,7 @@ from local.kinesis_journal import KinesisJournal
 from local.lambdas import FunctionPool, FunctionSpec, handler_available
 from local.logs import log
 from local.moto_server import MotoServer
-from local.pipeline import STATUS_FILE, Pipeline, mapping_name, source_name
+from local.pipeline import STATUS_FILE, Pipeline, delivery_mapping_name, mapping_name, source_name
 from local.rebuild import rebuild_read_models
 from local.resources import create_table
 from local.routing import Router
@@ -39,6 +40,7 @@ from local.routing import Router
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_kinesis import KinesisClient
+    from mypy_boto3_s3 import S3Client
 
 HOST = "127.0.0.1"
 
@@ -102,10 +104,12 @@ class LocalRuntime:
             options.data_dir, self.topology.streams, options.region, poll_seconds=options.journal_poll_seconds
         )
         checkpoints = Checkpoints(options.data_dir / CHECKPOINTS_FILE, before_commit=(journal.drain, streams.drain))
+        mirror = ArchiveMirror(options.data_dir)
         if options.reset:
             journal.reset()
             streams.reset()
             checkpoints.reset()
+            mirror.reset()
         checkpoints.load(self._mapping_sources())
         for table in self.topology.tables:
             create_table(dynamodb, table, with_stream=not table.durable_locally)
@@ -157,7 +161,7 @@ class LocalRuntime:
             if function.event_sources and handler_available(function.handler):
                 invokers[function.id] = pools[function.id].invoke
         stack.callback(pipeline.close)  # before the pools close: no invocation is cut short
-        pipeline.start(invokers)
+        pipeline.start(invokers, self._archive_deliveries(moto.url, mirror))
         gateway = Gateway(HOST, options.port, Router(self.topology), pools, after_write=journal.drain)
         stack.callback(gateway.stop)
         gateway.start()
@@ -187,12 +191,30 @@ class LocalRuntime:
         stack.callback(schedule.stop)  # the first to stop: no firing races the shutdown
         schedule.start()
 
-    def _mapping_sources(self) -> dict[str, str]:
-        """Every event source mapping of the topology -> the name of the stream it reads."""
+    def _archive_deliveries(self, endpoint_url: str, mirror: ArchiveMirror) -> dict[str, Invoke]:
+        """The archive's bucket on moto, with the objects kept on disk, and a delivery per published stream."""
+        archive = self.topology.archive
+        if archive is None:
+            return {}
+        s3 = _s3(endpoint_url, self.options.region)
+        s3.create_bucket(Bucket=LOCAL_BUCKET)
+        restored = mirror.restore(s3, LOCAL_BUCKET)
+        log.info("archive ready", extra={"bucket": LOCAL_BUCKET, "objects_restored": restored})
         return {
-            mapping_name(self.topology, function, source): source_name(self.topology, source)
-            for function in self.topology.functions
-            for source in function.event_sources
+            stream.id: ArchiveDelivery(archive, stream, s3, LOCAL_BUCKET, mirror)
+            for stream in self.topology.published_streams
+        }
+
+    def _mapping_sources(self) -> dict[str, str]:
+        """Every event source mapping of the topology (the archive's deliveries too) -> the stream it reads."""
+        deliveries = self.topology.published_streams if self.topology.archive is not None else ()
+        return {
+            **{
+                mapping_name(self.topology, function, source): source_name(self.topology, source)
+                for function in self.topology.functions
+                for source in function.event_sources
+            },
+            **{delivery_mapping_name(stream): stream.name for stream in deliveries},
         }
 
 
@@ -206,3 +228,9 @@ def _kinesis(endpoint_url: str, region: str) -> KinesisClient:
     import boto3
 
     return boto3.client("kinesis", endpoint_url=endpoint_url, region_name=region)
+
+
+def _s3(endpoint_url: str, region: str) -> S3Client:
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint_url, region_name=region)

@@ -23,8 +23,10 @@ from ledger.kernel.components import ROOT, Check, Component, Root, Setting, text
 if TYPE_CHECKING:  # what a function does not use, it never imports: each module loads on first use
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_kinesis import KinesisClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_sns import SNSClient
 
+    from ledger.adapters.s3_archive import S3Archive
     from ledger.kernel.ports import EventStore, MessageBus, StateViews
     from ledger.kernel.projections import StateProjection
     from ledger.kernel.publishing import Publisher
@@ -102,6 +104,7 @@ COMMAND_RETRY_BUDGET_MS = Setting("COMMAND_RETRY_BUDGET_MS", whole_number(0))
 IDEMPOTENCY_TTL_SECONDS = Setting("IDEMPOTENCY_TTL_SECONDS", whole_number(1))
 STATE_CACHE_SIZE = Setting("STATE_CACHE_SIZE", whole_number(0))
 EVENT_STREAMS = Setting("EVENT_STREAMS", _routes)  # aggregate type -> the Kinesis stream(s) its events go to
+ARCHIVE_BUCKET = Setting("ARCHIVE_BUCKET_NAME", text)  # the event archive's bucket: the operators' tools only
 
 
 # --- clients ---------------------------------------------------------------------------------------------------
@@ -120,7 +123,8 @@ def _client(service: str) -> Any:
 DYNAMODB: Final[Component[DynamoDBClient]] = Component("dynamodb", lambda: _client("dynamodb"))
 KINESIS: Final[Component[KinesisClient]] = Component("kinesis", lambda: _client("kinesis"))
 SNS: Final[Component[SNSClient]] = Component("sns", lambda: _client("sns"))
-CLIENTS: Final[tuple[Component[Any], ...]] = (DYNAMODB, KINESIS, SNS)
+S3: Final[Component[S3Client]] = Component("s3", lambda: _client("s3"))
+CLIENTS: Final[tuple[Component[Any], ...]] = (DYNAMODB, KINESIS, SNS, S3)
 
 
 def clients() -> tuple[Component[Any], ...]:
@@ -136,6 +140,12 @@ def _registry() -> Registry:
     from ledger.catalog import AGGREGATES  # noqa: PLC0415 - the catalog imports the aggregates' domains
 
     return AGGREGATES
+
+
+def _archive(client: S3Client, bucket: str) -> S3Archive:
+    from ledger.adapters.s3_archive import S3Archive  # noqa: PLC0415
+
+    return S3Archive(client, bucket)
 
 
 def _event_store(client: DynamoDBClient, event_table: str, registry: Registry) -> EventStore:
@@ -191,6 +201,7 @@ def _publisher(registry: Registry, routes: dict[str, tuple[str, ...]], bus: Mess
 
 
 REGISTRY: Final[Component[Registry]] = Component("registry", _registry)
+ARCHIVE: Final[Component[S3Archive]] = Component("archive", _archive, S3, ARCHIVE_BUCKET)
 # Reads events (consumers, queries, rebuilds): no idempotency table needed.
 EVENT_STORE: Final[Component[EventStore]] = Component("event_store", _event_store, DYNAMODB, EVENT_TABLE, REGISTRY)
 # Appends events with their idempotency records (the command function).

@@ -38,6 +38,6 @@ def test_python_m_ledger_rebuild_runs_from_the_root_and_names_the_missing_variab
 
 
 def test_make_rebuild_says_to_start_make_run_when_nothing_listens_on_aws_port() -> None:
-    completed = run("local.rebuild_cli", "accounts", AWS_PORT="1")  # tcpmux: nothing listens there
+    completed = run("local.tools", "ledger.rebuild", "accounts", AWS_PORT="1")  # tcpmux: nothing listens there
     assert completed.returncode == 2
     assert "nothing answers on 127.0.0.1:1: start `make run` first" in completed.stderr
