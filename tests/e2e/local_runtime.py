@@ -71,6 +71,18 @@ class LocalRuntime:
             aws_secret_access_key="local",
         )
 
+    def tool(self, *arguments: str) -> subprocess.CompletedProcess[str]:
+        """An operator's tool against this runtime, as `make rebuild` / `make verify-archive` run it
+        (`python -m local.tools <module> ...`)."""
+        return subprocess.run(
+            [sys.executable, "-m", "local.tools", *arguments],
+            env={**os.environ, "AWS_PORT": str(self.aws_port)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
     def status(self) -> dict[str, Any]:
         """The pipeline's status file (local/pipeline.py), {} before it is first written."""
         try:

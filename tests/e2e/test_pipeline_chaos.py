@@ -6,6 +6,7 @@ twice, and the daily reports add up. Its own runtime, started with the chaos fla
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -143,3 +144,32 @@ def test_the_daily_reports_add_up(chaos_run: ChaosRun) -> None:
         assert body == moves.totals(), account_id
         per_account.append(body)
     assert totals_of(report(api, day)) == add_totals(per_account)
+
+
+ARCHIVE_SUMMARY = re.compile(
+    r"store: (\d+) events; archive: (\d+) events \((\d+) messages read, (\d+) repeated copies dropped\)"
+)
+
+
+def test_the_archive_holds_every_event_exactly_once_when_its_repeated_copies_are_dropped(chaos_run: ChaosRun) -> None:
+    # GIVEN the chaos run, whose archive deliveries (one per published stream) met chaos as every mapping did
+    status = chaos_run.runtime.status()
+    deliveries = [m for m in status["mappings"] if m["mapping"].startswith("archive <- ")]
+    assert {m["mapping"] for m in deliveries} == {
+        "archive <- account-transactions",
+        "archive <- orders",
+        "archive <- fulfilment",
+    }
+    assert sum(m["chaos"].get("duplicate", 0) + m["chaos"].get("fail-midway", 0) for m in deliveries) > 0
+    # WHEN the archive is verified against the event store (everything delivered: the pipeline is quiet)
+    verified = chaos_run.runtime.tool("ledger.archive", "verify", "--grace-seconds", "0")
+    # THEN every stored event is archived, nothing else is, each as stored; copies were written and are dropped
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    lines = verified.stdout.splitlines()
+    assert lines[-1] == "consistent", lines
+    summary = ARCHIVE_SUMMARY.match(lines[0])
+    assert summary is not None, lines[0]
+    stored, archived, read, repeated = map(int, summary.groups())
+    assert stored == archived > ACCOUNTS * WAVES
+    assert read == archived + repeated
+    assert repeated > 0
