@@ -8,7 +8,8 @@ Alarms (no actions: they show in the console and on the dashboard; wire an SNS t
   (infra/heartbeat.py: no beat noted in `missed_beats` periods, missing data counted as breaching);
 - per Kinesis stream: `GetRecords.IteratorAgeMilliseconds` (the slowest reader of the stream), missing data counted
   as breaching: Lambda's pollers read every shard every second, so a minute without any GetRecords means nobody can;
-- per DynamoDB stream (the events table's): the largest `IteratorAge` of its readers.
+- per DynamoDB stream (the events table's): the largest `IteratorAge` of its readers;
+- the archive's (infra/archive.py), shown here with the others.
 
 Why the others treat missing data as fine: a consumer's `IteratorAge` and `Errors` exist only for invocations, an
 on-failure queue's depth only while SQS deems the queue active; an idle consumer or an empty queue publishes nothing.
@@ -26,6 +27,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra.access import WRITE_ACTIONS, Resources
+from infra.archive import EventArchive
 from infra.heartbeat import heartbeat_metric
 from infra.pipeline import StreamMapping
 from infra.topology import Function, TableAccess, TopicAccess, Topology
@@ -50,6 +52,7 @@ class PipelineMonitoring(Construct):
         functions: Mapping[str, lambda_.IFunction],
         mappings: Sequence[StreamMapping],
         resources: Resources,
+        archive: EventArchive | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -85,6 +88,7 @@ class PipelineMonitoring(Construct):
                             *self.heartbeat_alarms.values(),
                             *self.stream_alarms.values(),
                             *self.table_stream_alarms.values(),
+                            *(archive.alarms if archive is not None else ()),
                         ],
                         width=24,
                         height=6,
@@ -94,7 +98,15 @@ class PipelineMonitoring(Construct):
                 *[self._consumer_row(f, [m for m in mappings if m.function == f]) for f in consumers],
                 *[self._stream_row(stream.id, resources) for stream in topology.streams],
                 [self._writes_widget(consumers, resources), self._notifications_widget(topology, resources)],
+                *([[self._archive_widget(archive)]] if archive is not None else []),
             ],
+        )
+
+    def _archive_widget(self, archive: EventArchive) -> cloudwatch.IWidget:
+        return cloudwatch.GraphWidget(
+            title="Archive: age of the oldest record not yet in S3, per delivery (s)",
+            left=list(archive.freshness.values()),
+            width=24,
         )
 
     def _iterator_age(self, function: Function) -> cloudwatch.Metric:

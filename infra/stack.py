@@ -10,6 +10,7 @@ from constructs import Construct
 
 from infra.access import Resources
 from infra.api import LedgerApi
+from infra.archive import EventArchive
 from infra.dashboard import Dashboard
 from infra.functions import LedgerFunctions
 from infra.heartbeat import HeartbeatSchedule
@@ -42,6 +43,20 @@ class LedgerStack(Stack):
             self.heartbeat = HeartbeatSchedule(
                 self, "Heartbeat", heartbeat=topology.heartbeat, functions=self.functions.functions
             )
+        self.archive: EventArchive | None = None
+        if topology.archive is not None:
+            self.archive = EventArchive(self, "Archive", topology=topology, streams=self.messaging.streams)
+            for name, value, description in (
+                (
+                    "ArchiveBucketName",
+                    self.archive.bucket.bucket_name,
+                    "The event archive (the archive tools read "
+                    f"it from {topology.archive.bucket_env_var}; docs/archive.md)",
+                ),
+                ("ArchiveDatabase", self.archive.database_name, "The Glue database of the archive's Athena table"),
+                ("ArchiveWorkGroup", self.archive.workgroup.ref, "The Athena workgroup to query the archive in"),
+            ):
+                CfnOutput(self, name, value=value, description=description)
         self.monitoring = PipelineMonitoring(
             self,
             "Monitoring",
@@ -49,6 +64,7 @@ class LedgerStack(Stack):
             functions=self.functions.functions,
             mappings=self.pipeline.mappings,
             resources=resources,
+            archive=self.archive,
         )
         self.api = LedgerApi(self, "Api", topology=topology, functions=self.functions.functions)
         self.dashboard = Dashboard(self, "Dashboard", topology=topology, functions=self.functions.functions)

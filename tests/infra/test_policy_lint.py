@@ -28,6 +28,7 @@ class Suppression:
 
 
 DEPLOYMENT_POLICY: Final = r"^AWS::IAM::Policy DashboardDeploymentRoleDefaultPolicy"
+BUCKETS_WITH_TLS_MINIMUM: Final = r"^AWS::S3::BucketPolicy (DashboardPage|ArchiveBucket)Policy"
 SUPPRESSIONS: Final = (
     Suppression(
         "RESOURCE_MISMATCH",
@@ -62,7 +63,7 @@ SUPPRESSIONS: Final = (
     ),
     Suppression(
         "MISMATCHED_TYPE",
-        r"^AWS::S3::BucketPolicy DashboardPagePolicy",
+        BUCKETS_WITH_TLS_MINIMUM,
         r"s3:TlsVersion requires a value of type Numeric but given \[.1\.2.\]",
         "A false positive: aws-cdk-lib's minimumTLSVersion denies s3:TlsVersion < 1.2, a decimal number, and "
         "parliament's Numeric type only accepts integers (given the JSON number it raises instead, so the number is "
@@ -70,7 +71,7 @@ SUPPRESSIONS: Final = (
     ),
     Suppression(
         "UNKNOWN_CONDITION_FOR_ACTION",
-        r"^AWS::S3::BucketPolicy DashboardPagePolicy",
+        BUCKETS_WITH_TLS_MINIMUM,
         r"Unknown condition s3:TlsVersion for action s3:",
         "The TLS deny is on s3:*, as aws-cdk-lib and AWS's own examples write it; for the few s3 actions whose "
         "requests carry no s3:TlsVersion the condition never holds and the Deny does not apply, which is harmless.",
@@ -150,17 +151,18 @@ def test_every_role_and_resource_policy_of_the_stack_is_linted(
     synthesized: Synthesized, documents: list[PolicyDocument]
 ) -> None:
     # GIVEN the synthesized template WHEN its policies are gathered THEN none is missed: every role's trust and
-    # permissions policies (the functions' and the page deployment's), the three keys', the topic's, the queues', the
-    # buckets' and every Lambda permission
+    # permissions policies (the functions', the page deployment's, the archive deliveries'), the four keys', the
+    # topic's, the queues', the buckets' and every Lambda permission
     where = [document.where for document in documents]
     roles = synthesized.of_type("AWS::IAM::Role")
-    assert len(roles) == len(TOPOLOGY.functions) + 1
+    deliveries = len(TOPOLOGY.published_streams) if TOPOLOGY.archive is not None else 0
+    assert len(roles) == len(TOPOLOGY.functions) + 1 + deliveries
     for role_id in roles:
         assert f"AWS::IAM::Role {role_id}.AssumeRolePolicyDocument" in where
         assert synthesized.statements(role_id), f"{role_id} has no permissions policy"
     for kind, count in (
         ("AWS::IAM::Policy", len(synthesized.of_type("AWS::IAM::Policy"))),
-        ("AWS::KMS::Key", 3),
+        ("AWS::KMS::Key", 4),
         ("AWS::SNS::TopicPolicy", len(TOPOLOGY.topics)),
         ("AWS::SQS::QueuePolicy", sum(len(function.event_sources) for function in TOPOLOGY.functions)),
         ("AWS::S3::BucketPolicy", len(synthesized.of_type("AWS::S3::Bucket"))),
