@@ -8,7 +8,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: run test lint typecheck unit integration infra e2e synth bench demo shop screenshot rebuild verify-archive browser deps dev-deps lock clean
+.PHONY: run test lint typecheck unit integration infra e2e synth bench demo shop screenshot rebuild replay verify-archive browser deps dev-deps lock clean
 
 run: deps ## start moto + the HTTP API on 127.0.0.1 ($$PORT, default 8000; $$AWS_PORT, default 4566)
 	$(PY) -m local $(ARGS)
@@ -53,6 +53,10 @@ screenshot: dev-deps browser ## docs/dashboard.png: sell for a while on a runtim
 
 rebuild: deps ## rebuild read models against a running `make run` (ARGS="accounts alerts", default all; $$AWS_PORT)
 	$(PY) -m local.tools ledger.rebuild $(ARGS)
+
+# TARGET: read models (default all); FROM: the first UTC day, without a reset (docs/archive.md says which can)
+replay: deps ## replay the event archive into read models of a running `make run` (TARGET=reports FROM=2026-12-01)
+	$(PY) -m local.tools ledger.replay $(or $(TARGET),all) $(if $(FROM),--from $(FROM))
 
 verify-archive: deps ## compare the event archive with the event store of a running `make run` ($$AWS_PORT)
 	$(PY) -m local.tools ledger.archive verify $(ARGS)

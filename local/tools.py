@@ -1,5 +1,6 @@
-"""`make rebuild`, `make verify-archive` (`python -m local.tools <module> [argument ...]`): an operator's tool of the
-ledger package (`ledger.rebuild`, `ledger.archive`) against a running `make run`.
+"""`make rebuild`, `make replay`, `make verify-archive` (`python -m local.tools <module> [argument ...]`): an
+operator's tool of the ledger package (`ledger.rebuild`, `ledger.replay`, `ledger.archive`) against a running
+`make run`.
 
 Runs `python -m <module>` with the variables set here that the deployed tool reads from the stack's outputs: the
 tables' local names, the archive's bucket and the topology's settings (local/environment.py), moto on
@@ -22,7 +23,7 @@ from infra.topology import TOPOLOGY
 from local.environment import SCRUBBED, tools_environment
 from local.lambdas import ROOT
 
-TOOLS: Final = ("ledger.rebuild", "ledger.archive")
+TOOLS: Final = ("ledger.rebuild", "ledger.replay", "ledger.archive")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -39,7 +39,7 @@ from ledger.kernel.records import EventRecord
 from local.shop import Api, Shop
 from tests.e2e.client import ApiClient
 from tests.e2e.local_runtime import LocalRuntime
-from tests.e2e.pipeline import Notifications
+from tests.e2e.pipeline import Notifications, assert_a_replay_from_the_archive_rebuilds_every_read_model_as_it_is
 from tests.e2e.support import local_only
 from tests.ledger_fixtures import FRAUD_RULES, ORDER_FRAUD_RULES
 
@@ -236,3 +236,7 @@ def test_no_alert_twice_each_notified_once_and_all_as_a_fold_raises_them(orders_
     views = InMemoryAlertViews()
     rebuild({"alerts": AlertsProjection(views, FRAUD_RULES, ORDER_FRAUD_RULES)}, store, AGGREGATES)
     assert set(views.alerts) == set(ids)
+
+
+def test_a_read_model_replayed_whole_from_the_archive_equals_the_live_one(orders_run: OrdersRun) -> None:
+    assert_a_replay_from_the_archive_rebuilds_every_read_model_as_it_is(orders_run.runtime)

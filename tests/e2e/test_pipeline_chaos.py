@@ -24,6 +24,7 @@ from tests.e2e.pipeline import (
     add_totals,
     alerts_of,
     all_accounts,
+    assert_a_replay_from_the_archive_rebuilds_every_read_model_as_it_is,
     report,
     totals_of,
 )
@@ -173,3 +174,7 @@ def test_the_archive_holds_every_event_exactly_once_when_its_repeated_copies_are
     assert stored == archived > ACCOUNTS * WAVES
     assert read == archived + repeated
     assert repeated > 0
+
+
+def test_a_read_model_replayed_whole_from_the_archive_equals_the_live_one(chaos_run: ChaosRun) -> None:
+    assert_a_replay_from_the_archive_rebuilds_every_read_model_as_it_is(chaos_run.runtime)

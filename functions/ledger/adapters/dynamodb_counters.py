@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any, Final, cast
 from botocore.exceptions import ClientError
 
 from ledger.adapters.dynamodb_items import to_attribute
+from ledger.application.ports import COUNTED_EVENTS_DAYS
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 # Markers outlive any redelivery: a record is retried for at most a day (max record age), a DLQ keeps it 14 days.
-MARKER_TTL: Final = timedelta(days=30)
+MARKER_TTL: Final = timedelta(days=COUNTED_EVENTS_DAYS)
 _ITEMS_PER_TRANSACTION: Final = 100  # TransactWriteItems' limit
 
 

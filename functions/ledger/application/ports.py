@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 if TYPE_CHECKING:  # annotations only: importing the ports costs a function nothing it does not use
     from ledger.domain.fraud import Alert
@@ -34,6 +34,11 @@ def feed_position(alert: Alert) -> str:
     """Where an alert stands in the alert views' order (newest first: the greatest position first): its time, then
     its id, so that alerts of the same millisecond keep one order."""
     return f"{alert.raised_at}#{alert.alert_id}"
+
+
+# How long a store that counts each event once (reports, sales) remembers an event it counted: a redelivery is
+# retried for a day at most and an on-failure queue keeps it 14; a replay from further back would count it again.
+COUNTED_EVENTS_DAYS: Final = 30
 
 
 class ReportStore(Protocol):

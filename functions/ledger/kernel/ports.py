@@ -38,7 +38,8 @@ class EventStore(Protocol):
         ...
 
     def read_forward(self, stream: StreamId, *, after: int, limit: int) -> list[EventRecord]:
-        """Up to `limit` events with version > `after`, oldest first (snapshots are skipped)."""
+        """Up to `limit` events with version > `after`, oldest first (snapshots are skipped); fewer only when no
+        more follow."""
         ...
 
     def version_at(self, stream: StreamId, instant: str) -> int | None:

@@ -8,11 +8,12 @@ live consumers apply, fed a page of decoded events at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Generic, Protocol, TypeVar
 
 from ledger.kernel.aggregate import RecordedEvent, Registry
+from ledger.kernel.history import History, StoreHistory
 from ledger.kernel.ports import EventStore, StateViews
 from ledger.kernel.records import EventRecord, StreamId
 from ledger.kernel.repository import Repository
@@ -41,6 +42,18 @@ class Projection(Protocol):
     """A read model that can be rebuilt from the event store."""
 
     @property
+    def reads_events(self) -> bool:
+        """False for a projection whose replays need no event, only which aggregates exist."""
+        ...
+
+    @property
+    def partial_replay_days(self) -> int | None:
+        """How far back a replay of part of history (from a day on, into the model as it is) stays exact: None, any
+        day (each event is applied on its own, idempotently, forever); N, the last N days (it remembers what it
+        applied that long); 0, never (it needs each aggregate's whole history): such a model is replayed whole."""
+        ...
+
+    @property
     def aggregate_types(self) -> frozenset[str]:
         """The aggregate types whose events it reads."""
         ...
@@ -67,6 +80,14 @@ class StateProjection(Generic[S]):
         self.repository = repository
         self.views = views
         self.aggregate = repository.aggregate
+
+    @property
+    def reads_events(self) -> bool:
+        return False  # a replay loads the newest state
+
+    @property
+    def partial_replay_days(self) -> int | None:
+        return None  # a row moves to a newer version only: any part of history, any number of times
 
     @property
     def aggregate_types(self) -> frozenset[str]:
@@ -118,37 +139,43 @@ class _NewestState(Generic[S]):
 def rebuild(
     projections: Mapping[str, Projection], store: EventStore, registry: Registry, *, page_size: int = _PAGE
 ) -> dict[str, int]:
-    """Rebuild every projection of `projections` (by name) in one pass over the streams they read; how many rows
-    each got. Each stream is read once, a page at a time, whichever projections read it."""
-    for projection in projections.values():
-        projection.reset()
+    """Rebuild every projection of `projections` (by name) from the event store; how many rows each got."""
+    return rebuild_from(projections, StoreHistory(store, registry, page_size=page_size))
+
+
+def rebuild_from(projections: Mapping[str, Projection], history: History, *, reset: bool = True) -> dict[str, int]:
+    """Replay `history` into every projection of `projections` (by name), after resetting them unless `reset` is
+    False; how many rows each got. History is read once, a page at a time, whichever projections read it; a stream's
+    replays are finished once history is read (its pages may come at any point of it: an archive's days)."""
+    if reset:
+        for projection in projections.values():
+            projection.reset()
     counts = dict.fromkeys(projections, 0)
-    for aggregate_type in sorted(_types(projections.values())):
-        readers = {name: p for name, p in projections.items() if aggregate_type in p.aggregate_types}
-        for aggregate_id in store.aggregate_ids(aggregate_type):
-            stream = StreamId(aggregate_type, aggregate_id)
-            replays = {name: projection.replay(stream) for name, projection in readers.items()}
-            feeding = [replay for replay in replays.values() if replay.reads_events]
-            if feeding:
-                for page in _pages(store, registry, stream, page_size):
-                    for replay in feeding:
+    types = frozenset(_types(projections.values()))
+    with_events = frozenset(t for t in types if any(p.reads_events for p in _readers(projections, t).values()))
+    open_replays: dict[StreamId, dict[str, Replay]] = {}
+    for needs_events, kinds in ((True, with_events), (False, types - with_events)):
+        if not kinds:
+            continue
+        for stream, page in history.pages(kinds, events=needs_events):
+            replays = open_replays.get(stream)
+            if replays is None:
+                readers = _readers(projections, stream.aggregate_type)
+                replays = open_replays[stream] = {name: p.replay(stream) for name, p in readers.items()}
+            if page:
+                for replay in replays.values():
+                    if replay.reads_events:
                         replay.feed(page)
-            for name, replay in replays.items():
-                counts[name] += replay.finish()
+    for replays in open_replays.values():
+        for name, replay in replays.items():
+            counts[name] += replay.finish()
     for name, projection in projections.items():
         counts[name] += projection.complete()
     return counts
 
 
-def _pages(store: EventStore, registry: Registry, stream: StreamId, size: int) -> Iterator[list[RecordedEvent[Any]]]:
-    """The stream's events a page at a time, decoded through their codec (upcast); types not known here left out."""
-    after = 0
-    while True:
-        records = store.read_forward(stream, after=after, limit=size)
-        if not records:
-            return
-        after = records[-1].version
-        yield [event for event in map(registry.decode, records) if event is not None]
+def _readers(projections: Mapping[str, Projection], aggregate_type: str) -> dict[str, Projection]:
+    return {name: p for name, p in projections.items() if aggregate_type in p.aggregate_types}
 
 
 def _types(projections: Iterable[Projection]) -> set[str]:

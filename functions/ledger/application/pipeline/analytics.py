@@ -57,6 +57,14 @@ class SalesProjection:
     store: SalesStore
 
     @property
+    def reads_events(self) -> bool:
+        return True
+
+    @property
+    def partial_replay_days(self) -> int | None:
+        return 0  # each order's state is folded from its first event
+
+    @property
     def aggregate_types(self) -> frozenset[str]:
         return frozenset({ORDER.type})
 

@@ -103,6 +103,14 @@ class AlertsProjection:
     order_rules: OrderFraudRules
 
     @property
+    def reads_events(self) -> bool:
+        return True
+
+    @property
+    def partial_replay_days(self) -> int | None:
+        return 0  # the rules look at each account's and order's earlier events
+
+    @property
     def aggregate_types(self) -> frozenset[str]:
         return frozenset({ACCOUNT.type, ORDER.type, CUSTOMER.type})
 

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from ledger.application.accounts import ACCOUNT
-from ledger.application.ports import ReportStore
+from ledger.application.ports import COUNTED_EVENTS_DAYS, ReportStore
 from ledger.domain.reports import DailyTotals, ReportKey, contribution, report_keys
 from ledger.kernel.aggregate import RecordedEvent
 from ledger.kernel.records import StreamId
@@ -52,6 +52,14 @@ class ReportsProjection:
     """The reports read model rebuilt from the event store with the consumer's own rules."""
 
     reporter: Reporter
+
+    @property
+    def reads_events(self) -> bool:
+        return True
+
+    @property
+    def partial_replay_days(self) -> int | None:
+        return COUNTED_EVENTS_DAYS  # how long it remembers the events it counted
 
     @property
     def aggregate_types(self) -> frozenset[str]:
