@@ -20,8 +20,9 @@ from ledger.adapters.memory_event_store import InMemoryEventStore
 from ledger.adapters.s3_archive import PREFIX, S3Archive
 from ledger.catalog import AGGREGATES
 from ledger.kernel.archive import Partition, check
+from ledger.kernel.history import ArchiveHistory
 from ledger.kernel.messages import message_of
-from ledger.kernel.records import EventRecord
+from ledger.kernel.records import EventRecord, StreamId
 from local.archive import ArchiveDelivery, ArchiveMirror
 
 BUCKET = "archive-under-test"
@@ -177,3 +178,51 @@ def test_an_archived_message_unlike_the_stored_event_is_named(s3: Any, tmp_path:
 def test_the_readers_prefix_is_the_topologys() -> None:
     assert ARCHIVE is not None
     assert ARCHIVE.prefix == PREFIX
+
+
+def _versions(pages: list[tuple[Any, list[Any]]]) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for stream, page in pages:
+        found.setdefault(stream.aggregate_id, []).extend(event.version for event in page)
+    return found
+
+
+def test_history_reads_each_stream_in_order_once_and_fills_from_the_store_what_the_archive_lacks(
+    s3: Any, tmp_path: Path
+) -> None:
+    # GIVEN a-1 with v1-v2 on one day and v3-v4 the next, v3 not delivered yet, v5 only in the store, a copy of v2;
+    # a-2 only in the store (too recent for the archive), which the streams' recent records name
+    store = InMemoryEventStore()
+    a1 = [deposit("a-1", 1, "2026-11-30"), deposit("a-1", 2, "2026-11-30")]
+    a1 += [deposit("a-1", v, "2026-12-01") for v in (3, 4, 5)]
+    a2 = [deposit("a-2", 1, "2026-12-01")]
+    store.append(a1)
+    store.append(a2)
+    deliver = delivery(s3, tmp_path)
+    deliver(kinesis_event([a1[0], a1[1], a1[1], a1[3]]), "r-1")
+    sources: list[str] = []
+    asked: list[str | None] = []
+
+    def recent(types: frozenset[str], newest: str | None) -> list[StreamId]:
+        asked.append(newest)
+        return [StreamId("Account", "a-2")]
+
+    history = ArchiveHistory(S3Archive(s3, BUCKET), store, AGGREGATES, recent=recent, on_event=sources.append)
+    # WHEN read
+    pages = list(history.pages(frozenset({"Account"})))
+    # THEN every event once, each stream in version order; the gap and the tail from the store
+    assert _versions(pages) == {"a-1": [1, 2, 3, 4, 5], "a-2": [1]}
+    assert sources.count("archive") == 3
+    assert sources.count("store") == 3
+    assert asked == [a1[3].occurred_at]  # the streams are read from a while before the newest archived event
+
+
+def test_history_from_a_day_starts_each_stream_at_its_first_event_of_that_day(s3: Any, tmp_path: Path) -> None:
+    store = InMemoryEventStore()
+    a1 = [deposit("a-1", 1, "2026-11-30"), deposit("a-1", 2, "2026-12-01"), deposit("a-1", 3, "2026-12-01")]
+    store.append(a1)
+    delivery(s3, tmp_path)(kinesis_event(a1[:2]), "r-1")
+    history = ArchiveHistory(S3Archive(s3, BUCKET), store, AGGREGATES, since="2026-12-01")
+    assert _versions(list(history.pages(frozenset({"Account"})))) == {"a-1": [2, 3]}
+    # and a model that needs no event is told of each stream once
+    assert [stream.aggregate_id for stream, page in history.pages(frozenset({"Account"}), events=False)] == ["a-1"]
